@@ -20,7 +20,9 @@ export class HostBuffer implements HostStorage {
 const MIN_POOLED = 1024;
 
 export class HostPool {
-  private free = new Map<string, HostBuffer[]>();
+  // Free lists hold the typed arrays, not the HostBuffer objects: every alloc returns a new HostBuffer, so a
+  // stale reference to a released storage stays dead (alive = false) even after its memory is reused.
+  private free = new Map<string, (Float32Array | Int32Array)[]>();
   private liveBytes = 0;
   private pooledBytes = 0;
   private allocations = 0;
@@ -31,12 +33,11 @@ export class HostPool {
     if (!Number.isInteger(size) || size < 0) throw new Error(`alloc: invalid size ${size}`);
     if (size >= MIN_POOLED) {
       const list = this.free.get(key(dtype, size));
-      const b = list?.pop();
-      if (b) {
-        b.alive = true;
+      const data = list?.pop();
+      if (data) {
         this.pooledBytes -= size * 4;
         this.liveBytes += size * 4;
-        return b;
+        return new HostBuffer(this.device, dtype, data);
       }
     }
     this.allocations++;
@@ -62,7 +63,7 @@ export class HostPool {
     const k = key(b.dtype, b.size);
     let list = this.free.get(k);
     if (!list) this.free.set(k, (list = []));
-    list.push(b);
+    list.push(b.data);
     this.pooledBytes += b.size * 4;
   }
 
