@@ -107,7 +107,7 @@ export interface Backend {
   release(s: Storage): void;
   /** Drops every pooled (free) buffer. */
   trimPool(): void;
-  /** Bytes currently held by live storages and by the pool. */
+  /** Bytes held by live storages and by the pool; allocations = new large (pool-sized) buffers created so far. */
   memoryStats(): { liveBytes: number; pooledBytes: number; allocations: number };
   /** A new storage holding a copy of `src`. */
   upload(src: Float32Array | Int32Array): Storage;

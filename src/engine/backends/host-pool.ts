@@ -40,7 +40,7 @@ export class HostPool {
         return new HostBuffer(this.device, dtype, data);
       }
     }
-    this.allocations++;
+    if (size >= MIN_POOLED) this.allocations++; // counts new large buffers only
     this.liveBytes += size * 4;
     const data = dtype === 'f32' ? new Float32Array(size) : new Int32Array(size);
     return new HostBuffer(this.device, dtype, data);
