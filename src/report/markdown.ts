@@ -12,6 +12,8 @@ import { progressText } from './tables.js';
 export interface MarkdownTableOptions {
   /** Append the published MTIL Order I rows, labelled as such (default false). */
   published?: boolean;
+  /** Row label of a run (default: its method name); runs are grouped by label, model, stream and tasks. */
+  label?: (r: RunResults) => string;
 }
 
 type MetricKey = 'transfer' | 'avg' | 'last' | 'forgetting' | 'bwt';
@@ -40,12 +42,12 @@ function cell(values: readonly (number | null)[], signed: boolean): string {
 }
 
 /** Runs that are averaged together: same method, model, stream and tasks, all complete. */
-function groupRuns(runs: readonly RunResults[]): RunResults[][] {
+function groupRuns(runs: readonly RunResults[], label: (r: RunResults) => string): RunResults[][] {
   const groups = new Map<string, RunResults[]>();
   runs.forEach((r, i) => {
     // a run in progress is never averaged with others
     const key = r.metrics.complete
-      ? JSON.stringify([r.method, r.model, r.stream, r.tasks])
+      ? JSON.stringify([label(r), r.model, r.stream, r.tasks])
       : `partial:${i}`;
     const g = groups.get(key);
     if (g) g.push(r);
@@ -60,13 +62,14 @@ export function renderMarkdownTable(given: readonly RunResults[], options: Markd
   const runs = given.map((r, i) => reportInput(r, `results #${i + 1} given to renderMarkdownTable`));
   const header = ['Method', 'Model', 'Stream', 'Runs', ...METRICS.map((m) => m.label)];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 3 ? ' --- ' : ' ---: ')).join('|')}|`];
-  for (const g of groupRuns(runs)) {
+  const label = options.label ?? ((r: RunResults) => r.method);
+  for (const g of groupRuns(runs, label)) {
     const first = g[0]!;
     const runsCell = first.metrics.complete
       ? `${g.length} (${g.map((r) => md(formatSeeds(r.seeds))).join('; ')})`
       : `1 (in progress: ${first.matrix.length} of ${first.tasks.length} tasks trained)`;
     const metricCells = METRICS.map((m) => cell(g.map((r) => r.metrics[m.key]), m.signed));
-    lines.push(`| ${[md(first.method), md(first.model), md(first.stream), runsCell, ...metricCells].join(' | ')} |`);
+    lines.push(`| ${[md(label(first)), md(first.model), md(first.stream), runsCell, ...metricCells].join(' | ')} |`);
   }
   if (options.published) {
     for (const p of PUBLISHED_MTIL_ORDER_I) {
@@ -81,7 +84,7 @@ export function renderMarkdownTable(given: readonly RunResults[], options: Markd
         'they are not comparable with runs on other streams or models.',
     );
   }
-  const multi = groupRuns(runs).some((g) => g.length > 1);
+  const multi = groupRuns(runs, label).some((g) => g.length > 1);
   if (multi) lines.push('', 'Values with \u00b1 are mean \u00b1 sample standard deviation over the runs (seeds).');
   return lines.join('\n') + '\n';
 }

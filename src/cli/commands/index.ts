@@ -1,0 +1,37 @@
+/** The command table: name -> usage, summary, flags, implementation. */
+import type { FlagSpec, Parsed } from '../args.js';
+import { ABLATIONS, ablateCommand } from './ablate.js';
+import { classifyCommand } from './classify.js';
+import { dataCommand } from './data.js';
+import { evalCommand } from './eval.js';
+import { infoCommand } from './info.js';
+import { reportCommand } from './report.js';
+import { RUN_FLAGS, runCommand } from './run.js';
+
+export interface Command {
+  usage: string;
+  summary: string;
+  flags: Record<string, FlagSpec>;
+  run(p: Parsed): Promise<void> | void;
+}
+
+export const ABLATE_HELP = `variants: ${ABLATIONS.map((a) => a.name).join('; ')}`;
+
+export const COMMANDS: Record<string, Command> = {
+  run: { usage: '[options]', summary: 'continual learning: one method on a task stream (resumable)', flags: RUN_FLAGS, run: runCommand },
+  eval: { usage: '[options]', summary: "a model's accuracy on every test set of a stream", flags: RUN_FLAGS, run: evalCommand },
+  ablate: { usage: '[run options]', summary: "MulKI's ablation grid on one stream", flags: RUN_FLAGS, run: ablateCommand },
+  report: { usage: 'RUN_DIR...', summary: 're-render reports; compare runs in one table', flags: {}, run: reportCommand },
+  classify: {
+    usage: 'MODEL IMAGE... --labels "a,b,c"', summary: 'zero-shot classification of images',
+    flags: {
+      labels: { type: 'string', help: 'comma-separated class names' },
+      template: { type: 'string', help: 'prompt template with {c} (default "a photo of a {c}.")' },
+      top: { type: 'string', help: 'classes to show (default 5)' },
+      device: { type: 'string', help: 'cpu | cuda | ref' },
+    },
+    run: classifyCommand,
+  },
+  info: { usage: 'MODEL_DIR|ARCH', summary: "a model's architecture and parameter count", flags: {}, run: infoCommand },
+  data: { usage: 'check --data DIR', summary: 'check the MTIL datasets in a folder', flags: { data: { type: 'string', help: 'data folder' } }, run: dataCommand },
+};
