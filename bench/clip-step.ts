@@ -49,9 +49,3 @@ export function timeClipStep(be: Backend, opts: { batch: number; steps: number; 
   }
   return { ms, loss };
 }
-
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
