@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The one script for the GPU machine (run from the repository root; dist/ compiled and .node-bin/node.xz carried):
+# The one script for the GPU machine, run from the repository root with dist/ compiled and .node-bin/node.xz
+# carried (the lead makes it with: mkdir -p .node-bin && xz -c "$(which node)" > .node-bin/node.xz):
 #   unpack node -> check the GPU -> build the CUDA addon -> cuda-vs-ref tests -> PyTorch reference timings ->
 #   mulki kernel-level ViT-B/16 step -> the lead's dist/bench/gpu/step.js if it exists -> RESULT summary.
-# Every step's output goes to $OUT/<step>.txt (7 files); a failing step does not stop the others. The steps share
-# a deadline (MULKI_GPU_BUDGET_S, default 420 s) so that the whole run ends well under 8 minutes.
+# Each step's output is teed into $OUT/<step>.txt (at most 8 files); a failing step does not stop the others.
+# The steps share a deadline (MULKI_GPU_BUDGET_S, default 420 s), so the whole run ends well under 8 minutes.
 set -x
 OUT=${OUT:-/tmp/mulki-gpu-out}
 mkdir -p "$OUT"
@@ -19,7 +20,17 @@ left() {
   echo "$cap"
 }
 
-# 1. node (the lead carries it as .node-bin/node.xz: xz -c $(which node) > .node-bin/node.xz)
+# step NAME CAP COMMAND...: runs COMMAND under the deadline, output teed into $OUT/NAME.txt; returns its status.
+step() {
+  local name=$1 cap=$2
+  shift 2
+  timeout "$(left "$cap")" "$@" 2>&1 | tee "$OUT/$name.txt"
+  local rc=${PIPESTATUS[0]}
+  echo "$name exit $rc" | tee -a "$OUT/$name.txt"
+  return "$rc"
+}
+
+# 1. node
 if [ -f .node-bin/node.xz ]; then
   mkdir -p /tmp/node/bin
   xz -dc .node-bin/node.xz > /tmp/node/bin/node 2>/dev/null ||
@@ -30,12 +41,6 @@ if [ -f .node-bin/node.xz ]; then
 fi
 
 # 2. the GPU, the tools, and where cuBLAS lives (PyTorch's wheels carry it)
-{
-  node --version
-  nvidia-smi
-  nvcc --version | tail -2
-  python3 --version
-} > "$OUT/env.txt" 2>&1
 CUBLAS_DIRS=$(python3 - <<'PY'
 import glob, os, site
 bases = [p for p in site.getsitepackages() + [site.getusersitepackages()] if os.path.isdir(p)]
@@ -50,37 +55,34 @@ PY
 )
 export MULKI_CUBLAS_DIR="$CUBLAS_DIRS"
 export LD_LIBRARY_PATH="$CUBLAS_DIRS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-echo "MULKI_CUBLAS_DIR=$MULKI_CUBLAS_DIR" >> "$OUT/env.txt"
+step env 60 bash -c 'node --version; nvidia-smi; nvcc --version | tail -2; python3 --version; echo "MULKI_CUBLAS_DIR=$MULKI_CUBLAS_DIR"'
 
 # 3. build the addon (sm_90 only: the H100)
-MULKI_CUDA_ARCHS=${MULKI_CUDA_ARCHS:-90} timeout "$(left 180)" node scripts/build-cuda.mjs --force --strict --verbose \
-  > "$OUT/build.txt" 2>&1
-echo "build exit $?" >> "$OUT/build.txt"
+step build 180 env MULKI_CUDA_ARCHS="${MULKI_CUDA_ARCHS:-90}" node scripts/build-cuda.mjs --force --strict --verbose
 
-# 4. every kernel against the ref backend
-timeout "$(left 180)" node --expose-gc --test dist/test/engine/cuda-vs-ref.test.js > "$OUT/test.txt" 2>&1
-echo "test exit $?" >> "$OUT/test.txt"
+# 4. every kernel against the ref backend; on failure again with a wait after every kernel (names a faulting one)
+if ! step test 180 node --expose-gc --test dist/test/engine/cuda-vs-ref.test.js; then
+  step test-sync 150 env MULKI_CUDA_SYNC=1 node --test dist/test/engine/cuda-vs-ref.test.js
+fi
 
 # 5. PyTorch reference timings
-PYTHONUNBUFFERED=1 timeout "$(left 200)" python3 bench/gpu/torch_step.py > "$OUT/torch.txt" 2>&1
-echo "torch exit $?" >> "$OUT/torch.txt"
+step torch 200 env PYTHONUNBUFFERED=1 python3 bench/gpu/torch_step.py
 
 # 6. mulki: the ViT-B/16 image-tower step on the raw kernels (+ per-kernel profile)
-timeout "$(left 120)" node dist/bench/gpu/vit-kernels.js --profile > "$OUT/vit-kernels.txt" 2>&1
-echo "vit-kernels exit $?" >> "$OUT/vit-kernels.txt"
+step vit-kernels 120 node dist/bench/gpu/vit-kernels.js --profile
 
 # 7. mulki: the full CLIP / MulKI step, when the lead's script exists
 if [ -f dist/bench/gpu/step.js ]; then
-  timeout "$(left 150)" node dist/bench/gpu/step.js > "$OUT/step.txt" 2>&1
-  echo "step exit $?" >> "$OUT/step.txt"
+  step step 150 node dist/bench/gpu/step.js
 fi
 
-# summary: the RESULT lines and the test tally
+# summary: the RESULT lines, the test tally and every step's exit status
 {
   grep -h '^RESULT' "$OUT"/torch.txt "$OUT"/vit-kernels.txt "$OUT"/step.txt 2>/dev/null
   grep -E '^# (tests|pass|fail|skipped)' "$OUT/test.txt"
   grep -E '^not ok' "$OUT/test.txt"
-  grep -h ' exit ' "$OUT"/build.txt "$OUT"/test.txt "$OUT"/torch.txt "$OUT"/vit-kernels.txt "$OUT"/step.txt 2>/dev/null
-  echo "total $(( $(date +%s) - T0 )) s"
+  grep -h ' exit ' "$OUT"/env.txt "$OUT"/build.txt "$OUT"/test.txt "$OUT"/test-sync.txt "$OUT"/torch.txt \
+    "$OUT"/vit-kernels.txt "$OUT"/step.txt 2>/dev/null
+  echo "total $(($(date +%s) - T0)) s"
 } > "$OUT/summary.txt" 2>&1
 cat "$OUT/summary.txt"
