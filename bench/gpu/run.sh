@@ -55,15 +55,18 @@ PY
 )
 export MULKI_CUBLAS_DIR="$CUBLAS_DIRS"
 export LD_LIBRARY_PATH="$CUBLAS_DIRS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-step env 60 bash -c 'node --version; nvidia-smi; nvcc --version | tail -2; python3 --version; echo "MULKI_CUBLAS_DIR=$MULKI_CUBLAS_DIR"'
-
-# 3. build the addon (sm_90 only: the H100)
-step build 180 env MULKI_CUDA_ARCHS="${MULKI_CUDA_ARCHS:-90}" node scripts/build-cuda.mjs --force --strict --verbose
+# 3. the machine, then build the addon (sm_90 only: the H100); both in build.txt
+step build 240 bash -c 'node --version; nvidia-smi; nvcc --version | tail -2; python3 --version; echo "MULKI_CUBLAS_DIR=$MULKI_CUBLAS_DIR";
+  MULKI_CUDA_ARCHS="${MULKI_CUDA_ARCHS:-90}" node scripts/build-cuda.mjs --force --strict --verbose'
 
 # 4. every kernel against the ref backend; on failure again with a wait after every kernel (names a faulting one)
 if ! step test 180 node --expose-gc --test dist/test/engine/cuda-vs-ref.test.js; then
   step test-sync 150 env MULKI_CUDA_SYNC=1 node --test dist/test/engine/cuda-vs-ref.test.js
 fi
+
+# 4b. the CLIP golden test (PyTorch + transformers reference outputs and gradients) on cuda, with the fixtures carried
+#     in .device-fixtures (../shared does not travel)
+step golden 120 env MULKI_FIXTURES=.device-fixtures node --test dist/test/clip/golden.test.js
 
 # 5. PyTorch reference timings
 step torch 200 env PYTHONUNBUFFERED=1 python3 bench/gpu/torch_step.py
@@ -81,7 +84,8 @@ fi
   grep -h '^RESULT' "$OUT"/torch.txt "$OUT"/vit-kernels.txt "$OUT"/step.txt 2>/dev/null
   grep -E '^# (tests|pass|fail|skipped)' "$OUT/test.txt"
   grep -E '^not ok' "$OUT/test.txt"
-  grep -h ' exit ' "$OUT"/env.txt "$OUT"/build.txt "$OUT"/test.txt "$OUT"/test-sync.txt "$OUT"/torch.txt \
+  grep -E '^(not )?ok' "$OUT/golden.txt"
+  grep -h ' exit ' "$OUT"/build.txt "$OUT"/golden.txt "$OUT"/test.txt "$OUT"/test-sync.txt "$OUT"/torch.txt \
     "$OUT"/vit-kernels.txt "$OUT"/step.txt 2>/dev/null
   echo "total $(($(date +%s) - T0)) s"
 } > "$OUT/summary.txt" 2>&1

@@ -44,7 +44,7 @@ export class TextTower extends Module {
     x = add(x, T === c.contextLength ? this.positionEmbedding : slice(this.positionEmbedding, 0, 0, T));
     x = this.encoder.forward(x, true, keyMask);
     const lastHidden = this.finalNorm.forward(x);
-    const rows = poolIndices(ids.toArray() as Int32Array, B, T, c);
+    const rows = poolIndices(ids.hostInts(), B, T, c);
     const pooled = indexSelect(reshape(lastHidden, [B * T, c.width]), 0, tensor(rows, [B], { device: ids.backend, dtype: 'i32' }));
     return { pooled, lastHidden };
   }

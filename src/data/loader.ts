@@ -391,8 +391,7 @@ function transformSpec(opts: LoaderOptions, train: boolean, where: string): Tran
 /** A batch as engine tensors on `backend`: images [B, 3, S, S] f32 and labels [B] i32. */
 export function toTensors(batch: Batch, backend: Backend): { images: Tensor; labels: Tensor } {
   const S = batch.imageSize;
-  return {
-    images: wrap(backend.upload(batch.images), [batch.size, 3, S, S], backend),
-    labels: wrap(backend.upload(batch.labels), [batch.size], backend),
-  };
+  const labels = wrap(backend.upload(batch.labels), [batch.size], backend);
+  labels.hostCopy = batch.labels;
+  return { images: wrap(backend.upload(batch.images), [batch.size, 3, S, S], backend), labels };
 }

@@ -18,6 +18,11 @@ export class Tensor {
   node: TapeNode | null = null;
   /** Optional name (parameters: their state-dict key), used in error messages. */
   name: string | undefined;
+  /**
+   * Host copy of an i32 tensor made from host data (token ids, labels): lets code that needs the values on the host
+   * (pooling positions, label counts) avoid a device round trip. Tensors never change after creation, so it stays true.
+   */
+  hostCopy: Int32Array | undefined;
 
   constructor(
     readonly storage: Storage,
@@ -54,6 +59,13 @@ export class Tensor {
   toArray(): Float32Array | Int32Array {
     assertAlive(this);
     return this.backend.download(this.storage, 0, this.size);
+  }
+
+  /** The values of an i32 tensor on the host (its host copy when it has one, else a download). */
+  hostInts(): Int32Array {
+    if (this.dtype !== 'i32') throw new Error(`hostInts() on ${this}`);
+    if (this.hostCopy && this.hostCopy.length === this.size) return this.hostCopy;
+    return this.toArray() as Int32Array;
   }
 
   /** The single element of a one-element tensor, or element `index`. */

@@ -11,9 +11,9 @@ import { crossEntropy } from '../../src/engine/ops/loss.js';
 import { backward } from '../../src/engine/tape.js';
 import { scope } from '../../src/engine/memory.js';
 import { loadClip } from '../../src/clip/weights.js';
-import { relErr, testBackends } from '../helpers/backends.js';
+import { fixturesDir, relErr, testBackends } from '../helpers/backends.js';
 
-const FIX = join(process.cwd(), '..', 'shared', 'fixtures', 'hf-clip-tiny');
+const FIX = join(fixturesDir(), 'hf-clip-tiny');
 
 function golden(): Map<string, StoredTensor> {
   return readSafetensors(join(FIX, 'golden.safetensors'));

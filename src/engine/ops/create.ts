@@ -27,6 +27,7 @@ export function tensor(data: ArrayLike<number>, shape?: Shape, opts: TensorOptio
     : (data instanceof Int32Array ? data : Int32Array.from(data));
   const be = backendOf(opts.device);
   const t = wrap(be.upload(host), sh, be);
+  if (host instanceof Int32Array) t.hostCopy = host === data ? host.slice() : host;
   return finish(t, opts);
 }
 

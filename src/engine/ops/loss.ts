@@ -32,7 +32,7 @@ export function crossEntropyRows(logits: Tensor, labels: Tensor, smoothing = 0):
 /** Mean cross-entropy over the rows whose label is not ignored (PyTorch reduction='mean'). */
 export function crossEntropy(logits: Tensor, labels: Tensor, smoothing = 0): Tensor {
   const rows = crossEntropyRows(logits, labels, smoothing);
-  const lab = labels.toArray();
+  const lab = labels.hostInts();
   let count = 0;
   for (let i = 0; i < lab.length; i++) if (lab[i]! >= 0) count++;
   if (count === labels.size) return mean(rows);

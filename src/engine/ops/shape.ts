@@ -16,6 +16,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   }
   if (sizeOf(sh) !== x.size) throw new Error(`reshape: cannot reshape [${x.shape}] (${x.size} elements) to [${shape}]`);
   const out = new Tensor(x.storage, sh, x.backend);
+  out.hostCopy = x.hostCopy;
   if (x.dtype !== 'f32') return out;
   return record(out, 'reshape', [x], (g, sink) => sink.add(x, g));
 }
