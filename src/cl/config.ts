@@ -14,7 +14,8 @@ export interface TrainSettings {
   /** Overrides every task's learning rate when set. */
   lr: number | null;
   batchSize: number;
-  warmup: number;
+  /** Warm-up steps per task (null: the benchmark's recipe: 100 for MTIL). */
+  warmup: number | null;
   weightDecay: number;
   labelSmoothing: number;
   logitScale: number;
@@ -49,6 +50,8 @@ export interface RunConfig {
   reference: string | null;
   jsonLogs: boolean;
   skipCorrupt: boolean;
+  /** Split the accuracy matrix is measured on: 'test', or 'val' for hyperparameter selection (benchmarks with one). */
+  evalSplit: 'test' | 'val';
 }
 
 export const DEFAULT_CONFIG: RunConfig = {
@@ -60,7 +63,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   fewShot: 0,
   method: 'mulki',
   methodOptions: {},
-  train: { iterations: null, lr: null, batchSize: 64, warmup: 100, weightDecay: 0, labelSmoothing: 0.2, logitScale: 100, trainable: 'all', gradClip: 0 },
+  train: { iterations: null, lr: null, batchSize: 64, warmup: null, weightDecay: 0, labelSmoothing: 0.2, logitScale: 100, trainable: 'all', gradClip: 0 },
   eval: { batchSize: 256 },
   seed: 1,
   device: 'cpu',
@@ -71,6 +74,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   reference: null,
   jsonLogs: false,
   skipCorrupt: false,
+  evalSplit: 'test',
 };
 
 type Obj = Record<string, unknown>;
@@ -134,7 +138,7 @@ function validate(c: Obj): RunConfig {
       iterations: t.iterations === null ? null : num(t.iterations, 'train.iterations', 0, true),
       lr: t.lr === null ? null : num(t.lr, 'train.lr', 0),
       batchSize: num(t.batchSize, 'train.batchSize', 1, true),
-      warmup: num(t.warmup, 'train.warmup', 0, true),
+      warmup: t.warmup === null ? null : num(t.warmup, 'train.warmup', 0, true),
       weightDecay: num(t.weightDecay, 'train.weightDecay', 0),
       labelSmoothing: num(t.labelSmoothing, 'train.labelSmoothing', 0),
       logitScale: num(t.logitScale, 'train.logitScale', 0),
@@ -151,5 +155,6 @@ function validate(c: Obj): RunConfig {
     reference: c.reference === null ? null : str(c.reference, 'reference'),
     jsonLogs: !!c.jsonLogs,
     skipCorrupt: !!c.skipCorrupt,
+    evalSplit: c.evalSplit === 'val' ? 'val' : c.evalSplit === 'test' ? 'test' : fail('evalSplit', `must be test or val, got ${JSON.stringify(c.evalSplit)}`),
   };
 }

@@ -14,6 +14,8 @@ export interface Task {
   iterations: number;
   lr: number;
   batchSize: number;
+  /** Linear warm-up steps before the cosine decay. */
+  warmup: number;
 }
 
 export interface Stream {

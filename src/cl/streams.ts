@@ -10,11 +10,12 @@ import type { RunConfig } from './config.js';
 import { checkStream, type Stream, type Task } from './stream.js';
 
 /** The MTIL recipe's per-task settings (ZSCL): 1000 iterations (500 few-shot), lr 1e-5 (5e-5 for Aircraft, MNIST). */
-export function mtilTaskSettings(name: string, c: RunConfig): { iterations: number; lr: number; batchSize: number } {
+export function mtilTaskSettings(name: string, c: RunConfig): { iterations: number; lr: number; batchSize: number; warmup: number } {
   return {
     iterations: c.train.iterations ?? (c.fewShot > 0 ? 500 : 1000),
     lr: c.train.lr ?? (name === 'Aircraft' || name === 'MNIST' ? 5e-5 : 1e-5),
     batchSize: c.train.batchSize,
+    warmup: c.train.warmup ?? 100,
   };
 }
 

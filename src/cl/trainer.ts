@@ -53,16 +53,19 @@ export async function inputsFromConfig(config: RunConfig): Promise<Omit<RunInput
   const { buildStream } = await import('./streams.js');
   const stream = await buildStream(config);
   let reference: CaptionedDataset | null = null;
+  // ZSCL on MTIL-Offline distils on the pre-training corpus unless told otherwise.
+  if (!config.reference && config.method === 'zscl' && config.benchmark === 'mtil-offline') config = { ...config, reference: 'corpus' };
   if (config.reference) {
     if (config.reference === 'corpus') {
-      const { corpusReference } = await import('./mtil-offline-stream.js');
-      reference = corpusReference(config);
+      const { corpusReferenceAsync } = await import('./mtil-offline-stream.js');
+      reference = await corpusReferenceAsync(32);
     } else {
       const { loadCaptionFolder } = await import('./reference.js');
       reference = loadCaptionFolder(config.reference);
     }
   }
-  return { config, stream, reference, loadModel: (be) => openModel(config.model, be) };
+  const model = config.model;
+  return { config, stream, reference, loadModel: (be) => openModel(model, be) };
 }
 
 const seedOf = (...parts: (string | number)[]): number => hashString(parts.join(':'));
@@ -165,7 +168,7 @@ export async function runContinual(inp: RunInputs): Promise<RunResults> {
         const tStart = performance.now();
         for await (const batch of loader) {
           step = batch.iteration;
-          const lr = warmupCosineLr(step, task.lr, c.train.warmup, steps);
+          const lr = warmupCosineLr(step, task.lr, task.warmup, steps);
           const termValues = await scopeAsync(async () => {
             const { images: x, labels } = toTensors(batch, be);
             const out = await method.loss({ images: x, labels, labelsHost: batch.labels }, ctx);

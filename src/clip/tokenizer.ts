@@ -53,9 +53,14 @@ export function cleanText(text: string): string {
   return t.replace(WS_RUN, ' ').replace(WS_EDGES, '').toLowerCase();
 }
 
+/** The unknown-token marker of pruned vocabularies (OpenAI's vocabulary has none: every byte sequence encodes). */
+export const UNK = '<|unk|>';
+
 export class ClipTokenizer {
   readonly sotId: number;
   readonly eotId: number;
+  /** Id that BPE tokens missing from a pruned vocabulary map to (null for a complete vocabulary). */
+  readonly unkId: number | null;
   readonly vocabSize: number;
   private readonly encoder: Map<string, number>;
   private readonly decoder: string[] = [];
@@ -80,11 +85,15 @@ export class ClipTokenizer {
       this.byteEncoder[b] = chars[i]!;
       this.byteDecoder.set(chars[i]!, b);
     });
-    for (const c of chars) {
-      if (!encoder.has(c) || !encoder.has(c + '</w>')) throw new Error(`${source}: vocabulary lacks the byte token ${JSON.stringify(c)}`);
+    // A vocabulary with <|unk|> may be pruned (tokens missing from it encode as <|unk|>); any other must be complete.
+    this.unkId = encoder.get(UNK) ?? null;
+    if (this.unkId === null) {
+      for (const c of chars) {
+        if (!encoder.has(c) || !encoder.has(c + '</w>')) throw new Error(`${source}: vocabulary lacks the byte token ${JSON.stringify(c)}`);
+      }
     }
     merges.forEach(([a, b], i) => {
-      if (!encoder.has(a + b)) throw new Error(`${source}: merge ${i + 1} "${a} ${b}" makes a token missing from the vocabulary`);
+      if (this.unkId === null && !encoder.has(a + b)) throw new Error(`${source}: merge ${i + 1} "${a} ${b}" makes a token missing from the vocabulary`);
       this.ranks.set(a + ' ' + b, i);
     });
     const sot = encoder.get(SOT);
@@ -155,10 +164,34 @@ export class ClipTokenizer {
       model_max_length: 77,
       bos_token: SOT,
       eos_token: EOT,
-      unk_token: EOT,
+      unk_token: this.unkId === null ? EOT : UNK,
       pad_token: EOT,
       errors: 'replace',
     });
+  }
+
+  /**
+   * A tokenizer over a subset of this vocabulary (a small model's embedding table): the kept tokens renumbered
+   * 0..K-1 in their original order, then <|unk|>, <|startoftext|>, <|endoftext|> (so the end token keeps the
+   * largest id and argmax pooling still finds it). The BPE merges are unchanged; tokens outside the subset become
+   * <|unk|>. `idMap` gives the new id of each kept original id.
+   */
+  pruned(keep: Iterable<number>): { tokenizer: ClipTokenizer; idMap: Map<number, number> } {
+    const ids = [...new Set(keep)].filter((id) => id !== this.sotId && id !== this.eotId && id !== this.unkId).sort((a, b) => a - b);
+    const encoder = new Map<string, number>();
+    const idMap = new Map<number, number>();
+    ids.forEach((id, k) => {
+      const tok = this.decoder[id];
+      if (tok === undefined) throw new Error(`pruned: id ${id} is not in the vocabulary`);
+      encoder.set(tok, k);
+      idMap.set(id, k);
+    });
+    encoder.set(UNK, ids.length);
+    encoder.set(SOT, ids.length + 1);
+    encoder.set(EOT, ids.length + 2);
+    idMap.set(this.sotId, ids.length + 1);
+    idMap.set(this.eotId, ids.length + 2);
+    return { tokenizer: new ClipTokenizer(encoder, this.merges, `${this.source} (pruned to ${encoder.size} tokens)`), idMap };
   }
 
   /** Token ids of a text, without start/end tokens. */
@@ -216,8 +249,8 @@ export class ClipTokenizer {
       let chars = '';
       for (const b of this.utf8.encode(word)) chars += this.byteEncoder[b];
       ids = this.bpe(chars).map((t) => {
-        const id = this.encoder.get(t);
-        if (id === undefined) throw new Error(`${this.source}: BPE produced ${JSON.stringify(t)}, which is not in the vocabulary`);
+        const id = this.encoder.get(t) ?? this.unkId;
+        if (id === null || id === undefined) throw new Error(`${this.source}: BPE produced ${JSON.stringify(t)}, which is not in the vocabulary`);
         return id;
       });
     }

@@ -50,7 +50,7 @@ function digits(ds: ImageDataset, keep: number[], perClass: number): ImageDatase
 export function tinyStream(iterations: number, perClass = 60): Stream {
   const tr = loadMnistOffline('train');
   const te = loadMnistOffline('test');
-  const mk = (keep: number[]) => ({ name: `MNIST-${keep.join('')}`, train: digits(tr, keep, perClass), test: digits(te, keep, 20), iterations, lr: 1e-3, batchSize: 32 });
+  const mk = (keep: number[]) => ({ name: `MNIST-${keep.join('')}`, train: digits(tr, keep, perClass), test: digits(te, keep, 20), iterations, lr: 1e-3, batchSize: 32, warmup: 5 });
   return { name: 'tiny MNIST split', tasks: [mk([0, 1, 2, 3, 4]), mk([5, 6, 7, 8, 9])] };
 }
 

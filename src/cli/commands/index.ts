@@ -7,6 +7,7 @@ import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
 import { reportCommand } from './report.js';
 import { RUN_FLAGS, runCommand } from './run.js';
+import { PRETRAIN_FLAGS, pretrainCommand } from './pretrain.js';
 
 export interface Command {
   usage: string;
@@ -32,6 +33,7 @@ export const COMMANDS: Record<string, Command> = {
     },
     run: classifyCommand,
   },
+  pretrain: { usage: '[options]', summary: 'pre-train the small built-in CLIP on the offline corpus', flags: PRETRAIN_FLAGS, run: pretrainCommand },
   info: { usage: 'MODEL_DIR|ARCH', summary: "a model's architecture and parameter count", flags: {}, run: infoCommand },
   data: { usage: 'check --data DIR', summary: 'check the MTIL datasets in a folder', flags: { data: { type: 'string', help: 'data folder' } }, run: dataCommand },
 };
