@@ -66,3 +66,6 @@ export function corpusReference(size = 32): CaptionedDataset {
     caption: (i) => corpus.captions(i)[0]!,
   };
 }
+
+/** `mulki demo`'s sizing of the recipe: fewer, smaller steps so that the whole stream runs in minutes on 2 cores. */
+export const DEMO_RECIPE = { iterations: 40, batchSize: 32 };

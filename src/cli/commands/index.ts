@@ -8,6 +8,8 @@ import { infoCommand } from './info.js';
 import { reportCommand } from './report.js';
 import { RUN_FLAGS, runCommand } from './run.js';
 import { PRETRAIN_FLAGS, pretrainCommand } from './pretrain.js';
+import { DEMO_FLAGS, demoCommand } from './demo.js';
+import { BENCH_FLAGS, benchCommand } from './bench.js';
 
 export interface Command {
   usage: string;
@@ -19,6 +21,7 @@ export interface Command {
 export const ABLATE_HELP = `variants: ${ABLATIONS.map((a) => a.name).join('; ')}`;
 
 export const COMMANDS: Record<string, Command> = {
+  demo: { usage: '[options]', summary: 'MulKI on MTIL-Offline with the built-in model, end to end (minutes on a CPU)', flags: DEMO_FLAGS, run: demoCommand },
   run: { usage: '[options]', summary: 'continual learning: one method on a task stream (resumable)', flags: RUN_FLAGS, run: runCommand },
   eval: { usage: '[options]', summary: "a model's accuracy on every test set of a stream", flags: RUN_FLAGS, run: evalCommand },
   ablate: { usage: '[run options]', summary: "MulKI's ablation grid on one stream", flags: RUN_FLAGS, run: ablateCommand },
@@ -33,6 +36,7 @@ export const COMMANDS: Record<string, Command> = {
     },
     run: classifyCommand,
   },
+  bench: { usage: 'mtil-offline [options]', summary: 'every method x seeds + MulKI ablations -> docs/results.md', flags: BENCH_FLAGS, run: benchCommand },
   pretrain: { usage: '[options]', summary: 'pre-train the small built-in CLIP on the offline corpus', flags: PRETRAIN_FLAGS, run: pretrainCommand },
   info: { usage: 'MODEL_DIR|ARCH', summary: "a model's architecture and parameter count", flags: {}, run: infoCommand },
   data: { usage: 'check --data DIR', summary: 'check the MTIL datasets in a folder', flags: { data: { type: 'string', help: 'data folder' } }, run: dataCommand },
