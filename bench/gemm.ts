@@ -25,21 +25,22 @@ function median(xs: number[]): number {
   return s[s.length >> 1]!;
 }
 
-/** Times `run` (flops per call) `reps` times after a warm-up call. */
+/**
+ * Times `run` (flops per call) `reps` times after a warm-up call: the median wall time, and the CPU time of all
+ * the reps together (the process CPU clock is too coarse for one short call).
+ */
 function time(run: () => void, flops: number, reps: number): Timing {
   run();
   const wall: number[] = [];
-  const cpuS: number[] = [];
+  const c0 = process.cpuUsage();
   for (let r = 0; r < reps; r++) {
-    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     run();
-    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
-    const c = process.cpuUsage(c0);
-    wall.push(dt);
-    cpuS.push((c.user + c.system) / 1e6);
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e9);
   }
-  return { gflops: flops / median(wall) / 1e9, gflopsPerCpuS: flops / Math.max(median(cpuS), 1e-9) / 1e9 };
+  const c = process.cpuUsage(c0);
+  const cpuS = (c.user + c.system) / 1e6;
+  return { gflops: flops / median(wall) / 1e9, gflopsPerCpuS: (flops * reps) / Math.max(cpuS, 1e-9) / 1e9 };
 }
 
 function randomStorage(be: CpuBackend, n: number, rng: Rng) {

@@ -24,8 +24,18 @@ if (!existsSync(join(dir, 'binding.gyp'))) {
   console.log('mulki: native/cpu/binding.gyp not found; skipping the native CPU backend build');
   process.exit(0);
 }
+/**
+ * The Node headers: npm passes its `nodedir` setting as npm_config_nodedir; when this script runs outside npm,
+ * use the headers installed next to this node binary (<prefix>/include/node) so node-gyp needs no download.
+ */
+function nodedirArgs() {
+  if (process.env.npm_config_nodedir) return [];
+  const prefix = join(dirname(process.execPath), '..');
+  return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+}
+
 const [cmd, pre] = nodeGyp();
-const r = spawnSync(cmd, [...pre, 'rebuild', '--release', '-j', '2'], {
+const r = spawnSync(cmd, [...pre, 'rebuild', '--release', '-j', '2', ...nodedirArgs()], {
   cwd: dir,
   stdio: verbose ? 'inherit' : 'pipe',
   encoding: 'utf8',
