@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../src/engine/rng.js';
 import { decodeImage } from '../src/clip/decode.js';
-import { randomResizedCropBox, trainTransform } from '../src/clip/preprocess.js';
+import { normalizeToChw, randomResizedCropBox, trainTransform } from '../src/clip/preprocess.js';
+import { nativeResizeStatus, resizeRgb, type RgbImage } from '../src/clip/resize.js';
 import type { ImageDataset } from '../src/data/dataset.js';
 import { DataLoader } from '../src/data/loader.js';
 import { WorkerPool } from '../src/data/worker-pool.js';
@@ -116,21 +117,33 @@ function summary(rates: Rate[]): string {
   return `${perS.toFixed(1)} img/s, ${cpu.toFixed(2)} CPU-ms/img  [${rates.map((r) => r.perS.toFixed(1)).join(', ')} img/s]`;
 }
 
-/** Single-thread cost per image of the two halves of the loader's work, to show where the time goes. */
-async function profile(paths: string[]): Promise<{ decodeMs: number; transformMs: number }> {
+/**
+ * Single-thread cost per image of the two halves of the loader's work, to show where the time goes; the
+ * transform as the loader runs it (native resampling when the addon loads) and with the TypeScript resampler.
+ */
+async function profile(paths: string[]): Promise<{ decodeMs: number; transformMs: number; tsTransformMs: number }> {
   const n = Math.min(40, paths.length);
-  const rng = new Rng(1);
+  const imgs: RgbImage[] = [];
   let dec = 0;
-  let tr = 0;
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const img = await decodeImage({ kind: 'file', path: paths[i]! });
-    const t1 = performance.now();
-    trainTransform(img, rng, { size: SIZE });
-    dec += t1 - t0;
-    tr += performance.now() - t1;
+    imgs.push(await decodeImage({ kind: 'file', path: paths[i]! }));
+    dec += performance.now() - t0;
   }
-  return { decodeMs: dec / n, transformMs: tr / n };
+  const out = new Float32Array(3 * SIZE * SIZE);
+  const time = (f: (img: RgbImage, rng: Rng) => void): number => {
+    const rng = new Rng(1);
+    for (const img of imgs.slice(0, 5)) f(img, rng); // warm-up (JIT)
+    const t0 = performance.now();
+    for (const img of imgs) f(img, rng);
+    return (performance.now() - t0) / n;
+  };
+  const transformMs = time((img, rng) => trainTransform(img, rng, { size: SIZE, out }));
+  const tsTransformMs = time((img, rng) => {
+    const region = randomResizedCropBox(img.width, img.height, rng);
+    normalizeToChw(resizeRgb(img, SIZE, SIZE, { region, impl: 'ts' }), { out });
+  });
+  return { decodeMs: dec / n, transformMs, tsTransformMs };
 }
 
 async function main(): Promise<void> {
@@ -149,7 +162,12 @@ async function main(): Promise<void> {
     const ds = fileDataset(paths);
     console.log(`${count} JPEGs ${W}x${H} q90 -> RandomResizedCrop ${SIZE}, batch ${batchSize}, ${cpus} CPUs, median of ${runs} runs`);
     const prof = await profile(paths);
-    console.log(`one thread: decode ${prof.decodeMs.toFixed(2)} ms/img, crop+resize+normalise ${prof.transformMs.toFixed(2)} ms/img`);
+    const st = nativeResizeStatus();
+    console.log(`resampler: ${st.native ? 'native (cpu addon)' : `TypeScript (${st.reason})`}`);
+    console.log(
+      `one thread: decode ${prof.decodeMs.toFixed(2)} ms/img, crop+resize+normalise ${prof.transformMs.toFixed(2)} ms/img` +
+        ` (TypeScript resampler: ${prof.tsTransformMs.toFixed(2)} ms/img)`,
+    );
 
     const counts = [...new Set([2, cpus])];
     const loaderRates = new Map<number, Rate[]>();

@@ -17,7 +17,11 @@
         "src/topk.cpp",
         "src/isa_generic.cpp",
         "src/isa_avx2.cpp",
-        "src/isa_avx512.cpp"
+        "src/isa_avx512.cpp",
+        "src/resample.cpp",
+        "src/resample_generic.cpp",
+        "src/resample_avx2.cpp",
+        "src/resample_avx512.cpp"
       ],
       "defines": ["NAPI_VERSION=8", "MULKI_CPU_VERSION=\"0.1.0\""],
       "cflags": ["-O3", "-fno-math-errno", "-Wno-psabi", "-Wno-unused-function", "-Wno-maybe-uninitialized", "-Wno-uninitialized"],

@@ -8,7 +8,7 @@
 import type { ImageSource } from '../data/dataset.js';
 import type { Rng } from '../engine/rng.js';
 import { decodeImage, type DecodeOptions } from './decode.js';
-import { resizeRgb, type Rect, type RgbImage } from './resize.js';
+import { resizeRgb, resizeRgbToChw, type Rect, type ResizeOptions, type RgbImage } from './resize.js';
 
 export const CLIP_MEAN: readonly [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
 export const CLIP_STD: readonly [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
@@ -95,9 +95,28 @@ export function resizeCenterCrop(img: RgbImage, size = 224): RgbImage {
   return resizeRgb(img, w, h, { filter: 'bicubic', window: { x, y, width: size, height: size } });
 }
 
+/**
+ * resizeRgb + normalizeToChw in one step (one native call when the addon is in use: no intermediate image).
+ * The output is the whole window (default: the whole output).
+ */
+export function resizeNormalize(img: RgbImage, outWidth: number, outHeight: number, resize: ResizeOptions,
+  opts: NormalizeOptions = {}): Float32Array {
+  const lut = normalizeTable(opts.mean ?? CLIP_MEAN, opts.std ?? CLIP_STD);
+  const win = resize.window ?? { width: outWidth, height: outHeight };
+  const plane = win.width * win.height;
+  const off = opts.outOffset ?? 0;
+  const out = opts.out ?? new Float32Array(3 * plane);
+  if (off < 0 || off + 3 * plane > out.length) throw new Error(`normalize: output buffer too small (${out.length} values, need ${off + 3 * plane})`);
+  resizeRgbToChw(img, outWidth, outHeight, resize, lut, out, off);
+  return out;
+}
+
 /** The evaluation transform: CHW float32 of size x size. */
 export function evalTransform(img: RgbImage, opts: EvalOptions = {}): Float32Array {
-  return normalizeToChw(resizeCenterCrop(img, opts.size ?? 224), opts);
+  const size = opts.size ?? 224;
+  const [w, h] = shorterSideSize(img.width, img.height, size);
+  const { x, y } = centerCropOffset(w, h, size, size);
+  return resizeNormalize(img, w, h, { filter: 'bicubic', window: { x, y, width: size, height: size } }, opts);
 }
 
 /** torchvision RandomResizedCrop.get_params: 10 tries at a random area and aspect ratio, then a central crop. */
@@ -137,7 +156,7 @@ export function randomResizedCropBox(
 export function trainTransform(img: RgbImage, rng: Rng, opts: TrainOptions = {}): Float32Array {
   const size = opts.size ?? 224;
   const box = randomResizedCropBox(img.width, img.height, rng, opts.scale, opts.ratio);
-  return normalizeToChw(resizeRgb(img, size, size, { filter: 'bicubic', region: box }), opts);
+  return resizeNormalize(img, size, size, { filter: 'bicubic', region: box }, opts);
 }
 
 /** Decode + evaluation transform (no rng) or training transform (with one). */

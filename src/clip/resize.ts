@@ -7,8 +7,13 @@
  * Speed-ups that keep the result identical: coefficient tables are cached per (filter, in size, out size); only the
  * output window that is kept (e.g. a centre crop) is computed, and the horizontal pass only runs over the input
  * rows that window needs.
+ *
+ * The passes run in the native CPU addon (native/cpu/src/resample*.cpp: the same algorithm on the same
+ * coefficients, vectorised, bit-identical) whenever it loads, in the main thread or a worker thread, and in the
+ * TypeScript below otherwise. MULKI_NATIVE_RESIZE=0 forces the TypeScript code.
  */
 import type { RawImage } from '../data/dataset.js';
+import { loadImageAddon, type NativeImage } from '../engine/backends/cpu/native.js';
 
 export type RgbImage = RawImage & { channels: 3 };
 export type ResampleFilter = 'bicubic' | 'bilinear' | 'box' | 'hamming' | 'lanczos';
@@ -64,6 +69,30 @@ export interface Coefficients {
 
 const cache = new Map<string, Coefficients>();
 
+let native: NativeImage | null | undefined;
+let nativeWhy = '';
+
+/** The native resampler of this thread, or null (MULKI_NATIVE_RESIZE=0, or the addon does not load). */
+function nativeResampler(): NativeImage | null {
+  if (native === undefined) {
+    if (process.env['MULKI_NATIVE_RESIZE'] === '0') {
+      native = null;
+      nativeWhy = 'MULKI_NATIVE_RESIZE=0';
+    } else {
+      const r = loadImageAddon();
+      native = 'addon' in r ? r.addon : null;
+      nativeWhy = 'error' in r ? r.error : '';
+    }
+  }
+  return native;
+}
+
+/** Whether resizeRgb runs natively in this thread, and if not, why. */
+export function nativeResizeStatus(): { native: boolean; reason: string } {
+  const n = nativeResampler();
+  return { native: n !== null, reason: n ? '' : nativeWhy };
+}
+
 /** Pillow's precompute_coeffs + normalize_coeffs_8bpc for resampling [0, inSize) onto outSize samples. */
 export function coefficients(inSize: number, outSize: number, filter: ResampleFilter = 'bicubic'): Coefficients {
   const key = `${filter}:${inSize}:${outSize}`;
@@ -105,17 +134,33 @@ function clip8(s: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-/**
- * Image.resize((outWidth, outHeight), filter) of `region` of an RGB image (as if cropped out first, the way
- * torchvision's resized_crop does), returning only the output pixels inside `window` (default: all of them).
- */
-export function resizeRgb(
-  img: RgbImage,
-  outWidth: number,
-  outHeight: number,
-  opts: { filter?: ResampleFilter; region?: Rect; window?: Rect } = {},
-): RgbImage {
+export interface ResizeOptions {
+  filter?: ResampleFilter;
+  /** The part of the image resampled, as if cropped out first (default: all of it). */
+  region?: Rect;
+  /** The output pixels computed (default: all of them). */
+  window?: Rect;
+  /**
+   * 'auto' (default): native when the addon loads here (and MULKI_NATIVE_RESIZE is not 0), else TypeScript;
+   * 'ts' or 'native' (an error when the addon is not available) force one. For tests and benchmarks.
+   */
+  impl?: 'auto' | 'ts' | 'native';
+  /** Kernel set of the native code: 'auto' (default), 'avx512', 'avx2' or 'generic'. For tests. */
+  isa?: string;
+}
+
+/** The checked arguments and coefficients of one resize. */
+interface Plan {
+  filter: ResampleFilter;
+  region: Rect;
+  win: Rect;
+  horiz: Coefficients | null;
+  vert: Coefficients | null;
+}
+
+function plan(img: RgbImage, outWidth: number, outHeight: number, opts: ResizeOptions): Plan {
   const filter = opts.filter ?? 'bicubic';
+  if (!(filter in FILTERS)) throw new Error(`resizeRgb: unknown filter ${String(filter)}`);
   const region = opts.region ?? { x: 0, y: 0, width: img.width, height: img.height };
   const win = opts.window ?? { x: 0, y: 0, width: outWidth, height: outHeight };
   checkRect(region, img.width, img.height, 'region', 'the image');
@@ -123,22 +168,84 @@ export function resizeRgb(
   if (img.data.length !== img.width * img.height * 3) {
     throw new Error(`resizeRgb: ${img.width}x${img.height} RGB needs ${img.width * img.height * 3} bytes, got ${img.data.length}`);
   }
-  // Rows of the region the kept output rows read.
-  let rowFirst = 0;
-  let rowEnd = region.height;
+  // Pillow skips a pass whose size does not change.
+  const horiz = outWidth !== region.width ? coefficients(region.width, outWidth, filter) : null;
   const vert = outHeight !== region.height ? coefficients(region.height, outHeight, filter) : null;
+  return { filter, region, win, horiz, vert };
+}
+
+function pickNative(opts: ResizeOptions): NativeImage | null {
+  const impl = opts.impl ?? 'auto';
+  if (impl === 'ts') return null;
+  const n = nativeResampler();
+  if (!n && impl === 'native') throw new Error(`resizeRgb: the native resampler is not available: ${nativeWhy}`);
+  return n;
+}
+
+function runNative(n: NativeImage, img: RgbImage, p: Plan, dst: Uint8Array | Float32Array, off: number,
+  lut: Float32Array | null, isa: string | undefined): void {
+  const { region: r, win: w, horiz: h, vert: v } = p;
+  n.resampleRgb(img.data, img.width, img.height, r.x, r.y, r.width, r.height,
+    h ? h.bounds : null, h ? h.weights : null, h ? h.ksize : 0, v ? v.bounds : null, v ? v.weights : null,
+    v ? v.ksize : 0, w.x, w.y, w.width, w.height, dst, off, lut, isa ?? 'auto');
+}
+
+/**
+ * Image.resize((outWidth, outHeight), filter) of `region` of an RGB image (as if cropped out first, the way
+ * torchvision's resized_crop does), returning only the output pixels inside `window` (default: all of them).
+ */
+export function resizeRgb(img: RgbImage, outWidth: number, outHeight: number, opts: ResizeOptions = {}): RgbImage {
+  const p = plan(img, outWidth, outHeight, opts);
+  const n = pickNative(opts);
+  const { width, height } = p.win;
+  if (n) {
+    const data = new Uint8Array(width * height * 3);
+    runNative(n, img, p, data, 0, null, opts.isa);
+    return { width, height, channels: 3, data };
+  }
+  return { width, height, channels: 3, data: resizeTs(img, p) };
+}
+
+/**
+ * resizeRgb, then the window's pixels as CHW float32 through a 3 x 256 table: out[outOffset + c * plane + i] =
+ * lut[c * 256 + (channel c of pixel i)], plane = window width * height. Natively in one call when available.
+ */
+export function resizeRgbToChw(img: RgbImage, outWidth: number, outHeight: number, opts: ResizeOptions,
+  lut: Float32Array, out: Float32Array, outOffset: number): void {
+  const p = plan(img, outWidth, outHeight, opts);
+  const plane = p.win.width * p.win.height;
+  if (lut.length < 768) throw new Error(`resizeRgbToChw: the table needs 768 values, got ${lut.length}`);
+  if (!Number.isInteger(outOffset) || outOffset < 0 || outOffset + 3 * plane > out.length) {
+    throw new Error(`resizeRgbToChw: output buffer too small (${out.length} values, need ${outOffset + 3 * plane})`);
+  }
+  const n = pickNative(opts);
+  if (n) {
+    runNative(n, img, p, out, outOffset, lut, opts.isa);
+    return;
+  }
+  const d = resizeTs(img, p);
+  for (let i = 0, q = 0; i < plane; i++, q += 3) {
+    out[outOffset + i] = lut[d[q]!]!;
+    out[outOffset + plane + i] = lut[256 + d[q + 1]!]!;
+    out[outOffset + 2 * plane + i] = lut[512 + d[q + 2]!]!;
+  }
+}
+
+/** The TypeScript passes: RGB bytes of the window. */
+function resizeTs(img: RgbImage, p: Plan): Uint8Array {
+  const { region, win, horiz, vert } = p;
+  // Rows of the region the kept output rows read.
+  let rowFirst = win.y;
+  let rowEnd = win.y + win.height;
   if (vert) {
     rowFirst = vert.bounds[2 * win.y]!;
     const last = win.y + win.height - 1;
     rowEnd = vert.bounds[2 * last]! + vert.bounds[2 * last + 1]!;
-  } else {
-    rowFirst = win.y;
-    rowEnd = win.y + win.height;
   }
   // Horizontal pass (identity when the width does not change: Pillow skips it then).
   let tmp: Uint8Array;
-  if (outWidth !== region.width) {
-    tmp = horizontal(img, region, rowFirst, rowEnd, coefficients(region.width, outWidth, filter), win.x, win.width);
+  if (horiz) {
+    tmp = horizontal(img, region, rowFirst, rowEnd, horiz, win.x, win.width);
   } else {
     tmp = new Uint8Array((rowEnd - rowFirst) * win.width * 3);
     for (let r = rowFirst; r < rowEnd; r++) {
@@ -146,9 +253,8 @@ export function resizeRgb(
       tmp.set(img.data.subarray(from, from + win.width * 3), (r - rowFirst) * win.width * 3);
     }
   }
-  const rowLen = win.width * 3;
-  if (!vert) return { width: win.width, height: win.height, channels: 3, data: tmp };
-  return { width: win.width, height: win.height, channels: 3, data: vertical(tmp, rowLen, rowFirst, vert, win.y, win.height) };
+  if (!vert) return tmp;
+  return vertical(tmp, win.width * 3, rowFirst, vert, win.y, win.height);
 }
 
 function checkRect(r: Rect, w: number, h: number, what: string, of: string): void {

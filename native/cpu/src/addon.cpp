@@ -1,5 +1,7 @@
 // The N-API module of the native CPU backend: module info and controls (ISA, threads, peak FMA rate) and the
 // table of exported functions (bind_*.cpp). Typed arrays are used in place (zero copy); all calls are synchronous.
+#include <uv.h>
+
 #include <chrono>
 
 #include "bindings.h"
@@ -85,7 +87,21 @@ napi_value PeakGflops(napi_env env, napi_callback_info info) {
   return make_num(env, total / dt / 1e9);
 }
 
+/** Loaded by a worker thread (its own event loop): the worker gets only the functions that run in the calling
+ * thread and leave the process-wide state (kernel table, thread pool) alone. */
+bool in_worker(napi_env env) {
+  uv_loop_t* loop = nullptr;
+  return napi_get_uv_event_loop(env, &loop) == napi_ok && loop != uv_default_loop();
+}
+
 napi_value Init(napi_env env, napi_value exports) {
+  if (in_worker(env)) {
+    const napi_property_descriptor fns[] = {
+        {"resampleRgb", nullptr, ResampleRgb, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+    };
+    napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns);
+    return exports;
+  }
   std::string err = init_dispatch();
   if (!err.empty()) {
     napi_throw_error(env, nullptr, ("mulki cpu backend: " + err).c_str());
@@ -130,6 +146,7 @@ napi_value Init(napi_env env, napi_value exports) {
       FN("klDivBackward", KlDivBackward),
       FN("topk", Topk),
       FN("adamw", Adamw),
+      FN("resampleRgb", ResampleRgb),
 #undef FN
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -221,5 +221,7 @@ MULKI_BINDING(CrossEntropy);
 MULKI_BINDING(CrossEntropyBackward);
 MULKI_BINDING(KlDiv);
 MULKI_BINDING(KlDivBackward);
+// resample.cpp
+MULKI_BINDING(ResampleRgb);
 
 }  // namespace mulki

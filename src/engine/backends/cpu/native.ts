@@ -26,8 +26,26 @@ export interface CpuInfo {
   supportedIsas: CpuIsa[];
 }
 
+/**
+ * The addon's image functions: single-threaded in the calling thread, leaving the kernel table and thread pool
+ * alone, so worker threads may use them too (the addon loaded in a worker thread exports only these).
+ */
+export interface NativeImage {
+  /**
+   * Pillow's resampling of the region (rx, ry, rw, rh) of an RGB HWC image (src: srcWidth * srcHeight * 3 bytes)
+   * with the fixed-point coefficients of src/clip/resize.ts (null bounds / weights and ksize 0: no pass in that
+   * direction), keeping the output window (wx, wy, ww, wh). dst: a Uint8Array receiving ww * wh * 3 RGB bytes at
+   * dstOffset when lut is null; with lut (3 x 256 values), a Float32Array receiving 3 x wh x ww CHW values
+   * lut[c * 256 + v]. isa: 'auto' (default), 'avx512', 'avx2' or 'generic'. Returns the kernel set used.
+   */
+  resampleRgb(src: Uint8Array, srcWidth: number, srcHeight: number, rx: number, ry: number, rw: number, rh: number,
+    hBounds: I32 | null, hWeights: I32 | null, hKsize: number, vBounds: I32 | null, vWeights: I32 | null,
+    vKsize: number, wx: number, wy: number, ww: number, wh: number, dst: Uint8Array | F32, dstOffset: number,
+    lut: F32 | null, isa?: string): string;
+}
+
 /** The addon's exports, argument for argument (ops and activations are the integer codes of backend.ts's order). */
-export interface NativeCpu {
+export interface NativeCpu extends NativeImage {
   info(): CpuInfo;
   /** Switches the kernel set (throws if this CPU cannot run it); returns the previous one. */
   setIsa(isa: string): CpuIsa;
@@ -102,6 +120,24 @@ export function cpuAddonPath(): string {
 }
 
 let loaded: { addon: NativeCpu } | { error: string } | null = null;
+let loadedImage: { addon: NativeImage } | { error: string } | null = null;
+
+/** Loads the addon's image functions once per thread (main or worker); the error says why in one line. */
+export function loadImageAddon(): { addon: NativeImage } | { error: string } {
+  if (loadedImage) return loadedImage;
+  let path = '<the mulki cpu addon>';
+  try {
+    path = cpuAddonPath();
+    if (!existsSync(path)) return (loadedImage = { error: `${path} is not built (run \`npm run build:native\`)` });
+    const addon = createRequire(import.meta.url)(path) as NativeImage;
+    if (typeof addon.resampleRgb !== 'function') {
+      return (loadedImage = { error: `${path} has no resampleRgb (an older build: run \`npm run build:native\`)` });
+    }
+    return (loadedImage = { addon });
+  } catch (e) {
+    return (loadedImage = { error: `cannot load ${path}: ${(e as Error).message.split('\n')[0]}` });
+  }
+}
 
 /**
  * Loads the addon once per process. On failure (not built, wrong Node ABI, MULKI_CPU_ISA / MULKI_NUM_THREADS
