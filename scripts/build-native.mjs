@@ -46,3 +46,12 @@ if (r.status !== 0) {
 } else {
   console.log('mulki: native CPU backend built (native/cpu/build/Release/mulki_cpu.node)');
 }
+
+// The CUDA addon, where nvcc exists (scripts/build-cuda.mjs prints one line and exits 0 otherwise). MULKI_SKIP_CUDA=1
+// skips it.
+if (!process.env.MULKI_SKIP_CUDA) {
+  const cuda = spawnSync(process.execPath, [join(root, 'scripts', 'build-cuda.mjs'), ...(verbose ? ['--verbose'] : [])], {
+    cwd: root, stdio: 'inherit', encoding: 'utf8',
+  });
+  if (cuda.status !== 0) console.log(`mulki: the CUDA addon build exited with ${cuda.status}; the cuda backend will be unavailable`);
+}
