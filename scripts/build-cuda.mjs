@@ -124,7 +124,8 @@ function rewriteLaunches(text) {
     }
     const callArgs = text.slice(re.lastIndex, i - 1);
     const cfg = splitTopLevel(m[2]);
-    out += `${text.slice(last, m.index)}::emu::launch(dim3(${cfg[0]}), dim3(${cfg[1]}), [&]() { ${m[1]}(${callArgs}); })`;
+    const shmem = cfg.length > 2 && cfg[2] ? `static_cast<size_t>(${cfg[2]})` : '0';
+    out += `${text.slice(last, m.index)}::emu::launch(dim3(${cfg[0]}), dim3(${cfg[1]}), ${shmem}, [&]() { ${m[1]}(${callArgs}); })`;
     last = i;
     re.lastIndex = i;
   }
@@ -159,10 +160,11 @@ async function buildEmulation() {
     writeFileSync(join(srcCopy, f), rewriteLaunches(readFileSync(join(src, f), 'utf8')));
   }
   const flags = ['-O2', '-g', '-std=c++17', '-fPIC', '-fvisibility=hidden', '-I', join(emu, 'include'), '-I', src,
-    '-DNAPI_VERSION=8', '-Wall', '-Wno-unused-function', '-Wno-unknown-pragmas'];
+    '-DNAPI_VERSION=8', '-DMK_EMULATION', '-Wall', '-Wno-unused-function', '-Wno-unknown-pragmas'];
   const units = [
     ...sources.map((f) => ({ file: join(srcCopy, f), cu: f.endsWith('.cu') })),
     { file: join(emu, 'runtime.cc'), cu: false },
+    { file: join(emu, 'mma.cc'), cu: false },
   ];
   const started = Date.now();
   const objects = [];

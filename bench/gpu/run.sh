@@ -21,10 +21,13 @@ left() {
 }
 
 # step NAME CAP COMMAND...: runs COMMAND under the deadline, output teed into $OUT/NAME.txt; returns its status.
+# STEP_APPEND=1 appends to the file instead (a second run of a step, kept within the 8 files).
 step() {
   local name=$1 cap=$2
   shift 2
-  timeout "$(left "$cap")" "$@" 2>&1 | tee "$OUT/$name.txt"
+  local mode=()
+  if [ -n "$STEP_APPEND" ]; then mode=(-a); fi
+  timeout "$(left "$cap")" "$@" 2>&1 | tee "${mode[@]}" "$OUT/$name.txt"
   local rc=${PIPESTATUS[0]}
   echo "$name exit $rc" | tee -a "$OUT/$name.txt"
   return "$rc"
@@ -71,17 +74,24 @@ step golden 120 env MULKI_FIXTURES=.device-fixtures node --test dist/test/clip/g
 # 5. PyTorch reference timings
 step torch 200 env PYTHONUNBUFFERED=1 python3 bench/gpu/torch_step.py
 
-# 6. mulki: the ViT-B/16 image-tower step on the raw kernels (+ per-kernel profile)
+# 6. mulki: the ViT-B/16 image-tower step on the raw kernels (+ per-kernel profile; bf16 also with each GEMM variant
+#    forced, for comparison with the per-shape choice)
 step vit-kernels 120 node dist/bench/gpu/vit-kernels.js --profile
 
-# 7. mulki: the full CLIP / MulKI step, when the lead's script exists
+# 7. mulki: the full CLIP / MulKI step (bf16; first a bf16-vs-fp32 check of loss, gradients and teacher features;
+#    then the timings; then a per-kernel profile). Should it fail, once more with the newer fast paths off (fused
+#    attention, GEMM + bias epilogue, FAST_16BF GEMMs), labelled "safe", appended to step.txt.
 if [ -f dist/bench/gpu/step.js ]; then
-  step step 150 node dist/bench/gpu/step.js
+  if ! step step 150 node dist/bench/gpu/step.js --profile; then
+    STEP_APPEND=1 step step 120 env MULKI_STEP_LABEL=safe MULKI_FUSED_ATTENTION=0 MULKI_GEMM_EPILOGUE=0 \
+      MULKI_GEMM_BF16=convert MULKI_GEMM_SHADOW=0 node dist/bench/gpu/step.js --steps 10
+  fi
 fi
 
 # summary: the RESULT lines, the test tally and every step's exit status
 {
   grep -h '^RESULT' "$OUT"/torch.txt "$OUT"/vit-kernels.txt "$OUT"/step.txt 2>/dev/null
+  grep -h -E '^(CHECK|kernels:)' "$OUT"/vit-kernels.txt "$OUT"/step.txt 2>/dev/null
   grep -E '^# (tests|pass|fail|skipped)' "$OUT/test.txt"
   grep -E '^not ok' "$OUT/test.txt"
   grep -E '^(not )?ok' "$OUT/golden.txt"

@@ -9,12 +9,12 @@
  *   node dist/bench/gpu/vit-kernels.js [--steps 10] [--precision bf16|tf32|fp32|all] [--profile] [--tiny]
  */
 import type { Backend, Storage } from '../../src/engine/backend.js';
-import { tryLoadCudaBackend, type CudaBackend, type GemmPrecision } from '../../src/engine/backends/cuda/index.js';
+import { tryLoadCudaBackend, type CudaBackend, type GemmBf16Mode, type GemmPrecision } from '../../src/engine/backends/cuda/index.js';
 import { Rng } from '../../src/engine/rng.js';
 
 // ViT-B/16 sizes; --tiny shrinks everything (a quick check of the code path, e.g. on the CPU emulation).
 const TINY = process.argv.includes('--tiny');
-const B = TINY ? 3 : 64, IMG = TINY ? 32 : 224, PATCH = 16, D = TINY ? 64 : 768, HEADS = TINY ? 4 : 12;
+const B = TINY ? 3 : 64, IMG = TINY ? 32 : 224, PATCH = 16, D = TINY ? 64 : 768, HEADS = TINY ? 1 : 12; // head dim 64 (the fused attention)
 const MLP = 4 * D, LAYERS = TINY ? 2 : 12, E = TINY ? 32 : 512, CLASSES = TINY ? 10 : 100;
 const NP = (IMG / PATCH) ** 2, T = NP + 1, HD = D / HEADS;
 const LR = TINY ? 3e-4 : 1e-5;
@@ -137,10 +137,16 @@ class Model {
       b.layerNormBackward(da, s.r2, L.ln2[0].w, s.m2, s.s2, R, D, dr, L.ln2[0].g, L.ln2[1].g, true);
       // attention branch: dr holds d(r2); it becomes d(r) by accumulating the LN1 path.
       linearBackward(b, s.o, L.out[0], L.out[1], dr, dO, R, D, D);
-      b.attentionBackward(this.attnParams(s.qkv), s.probs, dO, dq, dk, dv);
-      b.copy2d(dq, 0, D, dqkv, 0, 3 * D, R, D, false);
-      b.copy2d(dk, 0, D, dqkv, D, 3 * D, R, D, false);
-      b.copy2d(dv, 0, D, dqkv, 2 * D, 3 * D, R, D, false);
+      if (b.attentionBackwardInto) {
+        // straight into the packed gradient, as the model's attentionPacked does
+        b.attentionBackwardInto(this.attnParams(s.qkv), s.probs, dO, { dq: dqkv, dqOff: 0, ldq: 3 * D, dk: dqkv,
+          dkOff: D, ldk: 3 * D, dv: dqkv, dvOff: 2 * D, ldv: 3 * D }, false);
+      } else {
+        b.attentionBackward(this.attnParams(s.qkv), s.probs, dO, dq, dk, dv);
+        b.copy2d(dq, 0, D, dqkv, 0, 3 * D, R, D, false);
+        b.copy2d(dk, 0, D, dqkv, D, 3 * D, R, D, false);
+        b.copy2d(dv, 0, D, dqkv, 2 * D, 3 * D, R, D, false);
+      }
       linearBackward(b, s.a1, L.qkv[0], L.qkv[1], dqkv, da, R, D, 3 * D);
       b.layerNormBackward(da, s.r, L.ln1[0].w, s.m1, s.s1, R, D, dr, L.ln1[0].g, L.ln1[1].g, true);
     }
@@ -153,7 +159,12 @@ class Model {
     gemm(b, true, false, 3 * PATCH * PATCH, D, B * NP, patches, dEmb, this.patchW.g, 0);
     // ---- AdamW ----
     const bc1 = 1 - 0.9 ** t, bc2 = 1 - 0.999 ** t;
-    for (const p of this.params) b.adamw(p.w, p.g, p.m, p.v, p.n, LR, 0.9, 0.999, 1e-8, 0, bc1, bc2, 1);
+    if (b.adamwMulti) {
+      b.adamwMulti(this.params.map((p) => ({ p: p.w, g: p.g, m: p.m, v: p.v, n: p.n, weightDecay: 0 })), LR, 0.9, 0.999,
+        1e-8, bc1, bc2, 1);
+    } else {
+      for (const p of this.params) b.adamw(p.w, p.g, p.m, p.v, p.n, LR, 0.9, 0.999, 1e-8, 0, bc1, bc2, 1);
+    }
     let mean = NaN;
     if (readLoss) {
       const l = b.download(loss) as Float32Array;
@@ -224,8 +235,12 @@ function main(): void {
       process.exitCode = 1;
     }
   }
-  for (const precision of precisions) {
+  const runs: { precision: GemmPrecision; mode?: GemmBf16Mode }[] = precisions.map((precision) => ({ precision }));
+  // bf16 again with each GEMM variant forced (the default chooses per shape), when bf16 is measured at all
+  if (precisions.includes('bf16') && !process.env.MULKI_GEMM_BF16) runs.push({ precision: 'bf16', mode: 'convert' }, { precision: 'bf16', mode: 'fast' });
+  for (const { precision, mode } of runs) {
     cuda.setPrecision(precision);
+    if (mode) cuda.setGemmBf16Mode(mode);
     for (let i = 0; i < 3; i++) model.step(images, text, labels, ++t);
     cuda.synchronize();
     const times: number[] = [];
@@ -237,9 +252,14 @@ function main(): void {
     }
     times.sort((a, b) => a - b);
     const med = times[Math.floor(times.length / 2)]!;
-    console.log(`RESULT mulki_vision_step_${precision}_ms ${med.toFixed(2)} ms   (min ${times[0]!.toFixed(2)}, ` +
+    console.log(`RESULT mulki_vision_step_${precision}${mode ? `_${mode}` : ''}_ms ${med.toFixed(2)} ms   (min ${times[0]!.toFixed(2)}, ` +
       `max ${times[times.length - 1]!.toFixed(2)}, ${steps} steps)`);
   }
+  if (!process.env.MULKI_GEMM_BF16) cuda.setGemmBf16Mode('tune');
+  const g = cuda.gemmTuneStats();
+  console.log(`kernels: attention ${cuda.lastAttentionKernel}; bf16 GEMM mode ${process.env.MULKI_GEMM_BF16 ?? 'tune'}: ` +
+    `${g.shapes} shapes tuned, ${g.fast} chose FAST_16BF on f32 operands, the others explicit bf16 copies; GEMMs fused ` +
+    `with their bias ${g.biasFused}; bf16 operand copies reused ${g.copiesReused}, written by their producers ${g.shadows}`);
   const mem = cuda.memoryStats();
   console.log(`memory: live ${(mem.liveBytes / 2 ** 30).toFixed(2)} GiB, pooled ${(mem.pooledBytes / 2 ** 30).toFixed(2)} GiB, ` +
     `${mem.allocations} cudaMalloc calls`);
@@ -252,7 +272,8 @@ function main(): void {
     const t0 = performance.now();
     pm.step(images, text, labels, 2);
     const total = performance.now() - t0;
-    console.log(`profile (${precisions[0]}, synchronising after every kernel: ${total.toFixed(1)} ms in all)`);
+    console.log(`profile (${precisions[0]}, synchronising after every kernel: ${total.toFixed(1)} ms in all; the ` +
+      'synchronisations also stop the fusions across calls: GEMM + bias, bf16 copies for the next GEMM)');
     for (const [name, e] of [...table].sort((a, b) => b[1].ms - a[1].ms)) {
       console.log(`  ${name.padEnd(20)} ${e.ms.toFixed(2).padStart(9)} ms  ${String(e.calls).padStart(5)} calls`);
     }

@@ -1,6 +1,8 @@
 // The N-API module: one JS function per kernel of the Backend interface (src/engine/backend.ts), plus memory
 // management and device information. Argument order follows the TypeScript binding
 // (src/engine/backends/cuda/native.ts); that layer checks every bound before calling here.
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -39,6 +41,44 @@ void need_ready(const Args&) {
 }
 
 cudaStream_t S() { return stream(); }
+
+// ---- GEMM + bias fusion ----
+// The op layer runs a linear layer as gemm(x, W -> y) followed at once by biasAct(y, bias, ...). A bf16 GEMM that
+// could take a bias epilogue is therefore held back (not queued) until the next call: if that is a biasAct on its
+// output, both run as one cuBLASLt matmul with a bias epilogue (saving a read and a write of y); any other call first
+// queues the held GEMM as it was. Every entry point but gemm and biasAct flushes it (see wrap), so nothing can
+// observe or reuse its buffers before it is queued. $MULKI_GEMM_EPILOGUE=0 turns this off.
+struct PendingGemm {
+  bool active = false;
+  GemmArgs g;
+  int precision = 0;
+} pending;
+int epilogue_enabled = -1;
+
+void flush_pending() {
+  if (!pending.active) return;
+  pending.active = false;
+  gemm(pending.g, pending.precision);
+}
+
+// A bf16 copy of a producer's output for the next GEMM (cublas_dl.h: bf16_shadow_for); kept only if the kernel
+// wrote it.
+struct Shadow {
+  void* buf;
+  explicit Shadow(const float* dst, int64_t n) : buf(bf16_shadow_for(dst, n)) {}
+  void done(bool wrote) {
+    if (buf && !wrote) release_bf16_copies();
+  }
+};
+
+bool may_defer(const GemmArgs& g, int precision) {
+  if (epilogue_enabled < 0) {
+    const char* e = std::getenv("MULKI_GEMM_EPILOGUE");
+    epilogue_enabled = !(e && e[0] == '0');
+  }
+  return epilogue_enabled && precision == PREC_BF16 && g.batch == 1 && g.beta == 0.0f && g.k > 0 && g.m > 0 &&
+         g.n > 0 && g.ldc == g.n && gemm_bias_available();
+}
 
 // ---- setup and memory ----
 
@@ -88,7 +128,7 @@ napi_value Trim(napi_env env, Args& a) {
 napi_value Stats(napi_env env, Args&) {
   const AllocStats st = dev_stats();
   napi_value r;
-  napi_create_array_with_length(env, 4, &r);
+  napi_create_array_with_length(env, 5, &r);
   napi_set_element(env, r, 0, number(env, static_cast<double>(st.live_bytes)));
   napi_set_element(env, r, 1, number(env, static_cast<double>(st.pooled_bytes)));
   napi_set_element(env, r, 2, number(env, static_cast<double>(st.allocations)));
@@ -249,8 +289,44 @@ napi_value Gemm(napi_env env, Args& a) {
   g.ldc = a.count(17);
   g.stride_c = a.count(18);
   g.batch = a.count(19);
-  gemm(g, a.code(20));
+  const int precision = a.code(20);
+  flush_pending();
+  if (may_defer(g, precision)) {
+    pending.active = true;
+    pending.g = g;
+    pending.precision = precision;
+  } else {
+    gemm(g, precision);
+  }
   return undefined(env);
+}
+
+// gemmPrecision(precision): the backend's GEMM precision, for the kernels that write bf16 copies for the next GEMM
+napi_value GemmPrecision(napi_env env, Args& a) {
+  a.expect(1);
+  set_gemm_precision(a.code(0));
+  return undefined(env);
+}
+
+// gemmBf16Mode(mode): 0 tune, 1 convert, 2 fast (see cublas_dl.h)
+napi_value GemmBf16Mode(napi_env env, Args& a) {
+  a.expect(1);
+  set_bf16_mode(a.code(0));
+  return undefined(env);
+}
+
+// gemmTuneStats() -> [shapes tuned, of which FAST]
+napi_value GemmTuneStats(napi_env env, Args&) {
+  long long shapes = 0, fast = 0;
+  bf16_tune_stats(shapes, fast);
+  napi_value r;
+  napi_create_array_with_length(env, 5, &r);
+  napi_set_element(env, r, 0, number(env, static_cast<double>(shapes)));
+  napi_set_element(env, r, 1, number(env, static_cast<double>(fast)));
+  napi_set_element(env, r, 2, number(env, static_cast<double>(gemm_bias_count())));
+  napi_set_element(env, r, 3, number(env, static_cast<double>(bf16_copies_reused())));
+  napi_set_element(env, r, 4, number(env, static_cast<double>(bf16_shadows_made())));
+  return r;
 }
 
 // ---- elementwise ----
@@ -355,7 +431,31 @@ napi_value Scalar(napi_env env, Args& a) {
 napi_value BiasAct(napi_env env, Args& a) {
   a.expect(6);
   need_ready(a);
-  launch_bias_act(a.ptr<float>(0), a.ptr<float>(1), a.count(2), a.count(3), a.code(4), a.ptr<float>(5), S());
+  float* x = a.ptr<float>(0);
+  const float* bias = a.ptr<float>(1);
+  const int64_t rows = a.count(2), cols = a.count(3);
+  const int act = a.code(4);
+  float* out = a.ptr<float>(5);
+  if (pending.active && bias && x == pending.g.c && rows == pending.g.m && cols == pending.g.n &&
+      reinterpret_cast<uintptr_t>(bias) % 16 == 0) {
+    // the held GEMM wrote x: x = op(A) op(B) + bias in one call, then out = act(x) if that is more than a copy
+    const GemmArgs g = pending.g;
+    const int precision = pending.precision;
+    pending.active = false;
+    if (gemm_bias(g, precision, bias)) {
+      release_bf16_copies();
+      if (act != ACT_NONE || out != x) {
+        Shadow sh(out, rows * cols);  // the activation feeds the next GEMM
+        sh.done(launch_bias_act(x, nullptr, rows, cols, act, out, S(), sh.buf));
+      }
+      return undefined(env);
+    }
+    gemm(g, precision);
+  }
+  flush_pending();
+  release_bf16_copies();  // x is written in place
+  Shadow sh(out, rows * cols);
+  sh.done(launch_bias_act(x, bias, rows, cols, act, out, S(), sh.buf));
   return undefined(env);
 }
 
@@ -363,7 +463,9 @@ napi_value BiasAct(napi_env env, Args& a) {
 napi_value ActBackward(napi_env env, Args& a) {
   a.expect(6);
   need_ready(a);
-  launch_act_backward(a.code(0), a.ptr<float>(1), a.ptr<float>(2), a.ptr<float>(3), a.count(4), a.flag(5), S());
+  Shadow sh(a.ptr<float>(3), a.count(4));  // the gradient feeds the linear layer's two GEMMs
+  sh.done(launch_act_backward(a.code(0), a.ptr<float>(1), a.ptr<float>(2), a.ptr<float>(3), a.count(4), a.flag(5),
+                              S(), sh.buf));
   return undefined(env);
 }
 
@@ -373,8 +475,9 @@ napi_value ActBackward(napi_env env, Args& a) {
 napi_value LayerNorm(napi_env env, Args& a) {
   a.expect(9);
   need_ready(a);
-  launch_layer_norm(a.ptr<float>(0), a.ptr<float>(1), a.ptr<float>(2), a.count(3), a.count(4), a.f32(5),
-                    a.ptr<float>(6), a.ptr<float>(7), a.ptr<float>(8), S());
+  Shadow sh(a.ptr<float>(6), a.count(3) * a.count(4));  // the normalised rows feed the next linear layer
+  sh.done(launch_layer_norm(a.ptr<float>(0), a.ptr<float>(1), a.ptr<float>(2), a.count(3), a.count(4), a.f32(5),
+                            a.ptr<float>(6), a.ptr<float>(7), a.ptr<float>(8), S(), sh.buf));
   return undefined(env);
 }
 
@@ -444,20 +547,34 @@ AttnArgs attn_args(const Args& a) {
   return p;
 }
 
-// attention(...17, out, probs, precision)
+// attention(...17, out, probs, precision) -> true when the fused kernel ran (probs then holds its scratch)
 napi_value Attention(napi_env env, Args& a) {
   a.expect(20);
   need_ready(a);
-  attention_forward(attn_args(a), a.ptr<float>(17), a.ptr<float>(18), a.code(19), S());
-  return undefined(env);
+  const AttnArgs args = attn_args(a);
+  Shadow sh(a.ptr<float>(17), args.batch * args.tq * args.heads * args.head_dim);  // feeds the output projection
+  bool wrote16 = false;
+  const bool fused = attention_forward(args, a.ptr<float>(17), a.ptr<float>(18), a.code(19), S(), sh.buf, &wrote16);
+  sh.done(wrote16);
+  napi_value r;
+  napi_get_boolean(env, fused, &r);
+  return r;
 }
 
-// attentionBackward(...17, probs, dOut, dq, dk, dv, precision)
+// attentionBackward(...17, probs, fused, dOut, dq, dqOff, lddq, dk, dkOff, lddk, dv, dvOff, lddv, accumulate,
+//                   precision)
 napi_value AttentionBackward(napi_env env, Args& a) {
-  a.expect(23);
+  a.expect(31);
   need_ready(a);
-  attention_backward(attn_args(a), a.ptr<float>(17), a.ptr<float>(18), a.ptr<float>(19), a.ptr<float>(20),
-                     a.ptr<float>(21), a.code(22), S());
+  AttnGrads g;
+  g.dq = a.ptr<float>(20, a.count(21));
+  g.lddq = a.count(22);
+  g.dk = a.ptr<float>(23, a.count(24));
+  g.lddk = a.count(25);
+  g.dv = a.ptr<float>(26, a.count(27));
+  g.lddv = a.count(28);
+  g.accumulate = a.flag(29);
+  attention_backward(attn_args(a), a.ptr<float>(17), a.flag(18), a.ptr<float>(19), g, a.code(30), S());
   return undefined(env);
 }
 
@@ -553,12 +670,47 @@ napi_value Adamw(napi_env env, Args& a) {
   return undefined(env);
 }
 
+// adamwMulti(table: Float64Array of [p, g, m, v, n, weightDecay] per tensor, lr, beta1, beta2, eps, bc1, bc2,
+//            gradScale)
+napi_value AdamwMulti(napi_env env, Args& a) {
+  a.expect(8);
+  need_ready(a);
+  size_t len = 0;
+  const double* t = a.f64s(0, len);
+  if (len % 6 != 0) a.fail("the table must hold 6 numbers per tensor");
+  std::vector<AdamTensor> ts(len / 6);
+  for (size_t i = 0; i < ts.size(); ++i) {
+    const double* r = t + 6 * i;
+    for (int j = 0; j < 5; ++j) {
+      if (!(r[j] >= 0) || r[j] != std::floor(r[j]) || r[j] > 9007199254740991.0) a.fail("bad pointer or size in the table");
+    }
+    ts[i] = AdamTensor{reinterpret_cast<float*>(static_cast<uintptr_t>(r[0])),
+                       reinterpret_cast<const float*>(static_cast<uintptr_t>(r[1])),
+                       reinterpret_cast<float*>(static_cast<uintptr_t>(r[2])),
+                       reinterpret_cast<float*>(static_cast<uintptr_t>(r[3])), static_cast<int64_t>(r[4]), r[5]};
+  }
+  launch_adamw_multi(ts.data(), static_cast<int>(ts.size()), a.num(1), a.num(2), a.num(3), a.num(4), a.num(5),
+                     a.num(6), a.num(7), S());
+  return undefined(env);
+}
+
 // ---- registration ----
 
 template <napi_value (*F)(napi_env, Args&)>
 napi_value wrap(napi_env env, napi_callback_info info, const char* name) {
   try {
     Args a(env, info, name);
+    // The held GEMM (PendingGemm) and the bf16 copies kept for the next GEMM (cublas_dl.cc) survive calls that
+    // write no memory (alloc, statistics, settings); a free queues the held GEMM (it may read the block), while the
+    // kept copies of a freed block are dropped by the allocator's hook. gemm and biasAct handle both themselves.
+    if (F == &Gemm || F == &BiasAct || F == &Alloc || F == &Stats || F == &MemInfo || F == &GemmTuneStats ||
+        F == &GemmBf16Mode || F == &GemmPrecision) {
+    } else if (F == &Free) {
+      flush_pending();
+    } else {
+      flush_pending();
+      release_bf16_copies();
+    }
     return F(env, a);
   } catch (const std::exception& e) {
     napi_throw_error(env, nullptr, e.what());
@@ -585,6 +737,9 @@ napi_value Register(napi_env env, napi_value exports) {
       MK_FN("permute", Permute),
       MK_FN("cast", Cast),
       MK_FN("gemm", Gemm),
+      MK_FN("gemmBf16Mode", GemmBf16Mode),
+      MK_FN("gemmPrecision", GemmPrecision),
+      MK_FN("gemmTuneStats", GemmTuneStats),
       MK_FN("binary", Binary),
       MK_FN("unary", Unary),
       MK_FN("affine", Affine),
@@ -613,6 +768,7 @@ napi_value Register(napi_env env, napi_value exports) {
       MK_FN("klDivBackward", KlDivBackward),
       MK_FN("topk", Topk),
       MK_FN("adamw", Adamw),
+      MK_FN("adamwMulti", AdamwMulti),
   };
   napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns);
   return exports;

@@ -13,6 +13,7 @@ namespace {
 std::unordered_map<size_t, std::vector<void*>> free_blocks;  // rounded size -> free blocks
 std::unordered_map<void*, size_t> live_blocks;               // block -> rounded size
 size_t live_bytes = 0, pooled_bytes = 0, allocations = 0;
+void (*free_hook)(const void*, size_t) = nullptr;
 
 std::string mib(size_t b) { return std::to_string(b / (1024 * 1024)) + " MiB"; }
 }  // namespace
@@ -61,11 +62,14 @@ void dev_free(void* p) {
   auto it = live_blocks.find(p);
   if (it == live_blocks.end()) throw std::runtime_error("cuda: free of a pointer that is not a live block");
   const size_t r = it->second;
+  if (free_hook) free_hook(p, r);
   live_blocks.erase(it);
   live_bytes -= r;
   pooled_bytes += r;
   free_blocks[r].push_back(p);
 }
+
+void set_free_hook(void (*hook)(const void*, size_t)) { free_hook = hook; }
 
 void dev_trim() {
   if (pooled_bytes == 0) return;

@@ -22,6 +22,9 @@ size_t round_size(size_t bytes);
 void* dev_alloc(size_t bytes);
 // Returns a block to the pool. Unknown pointers throw (a double free or a foreign pointer).
 void dev_free(void* p);
+// Called by dev_free with each block (start, rounded size) before it goes back to the pool (one hook: the GEMM's
+// cache of bf16 operand copies, which must forget a freed source).
+void set_free_hook(void (*hook)(const void* p, size_t bytes));
 // Gives every pooled block back to the driver (waits for the stream first).
 void dev_trim();
 AllocStats dev_stats();

@@ -1,6 +1,10 @@
-// Multi-head attention as: split heads to (B, H, T, D) -> S = scale * Q K^T (strided-batched GEMM, written into
-// probs) -> masked softmax in place -> O = P V (GEMM) -> merge heads to (B, T, H*D). The backward pass recomputes
-// the head splits and runs four GEMMs around an in-place softmax backward.
+// Multi-head attention. In bf16 precision with head dim 64 the fused kernels of flash_attention.cu run
+// ($MULKI_FUSED_ATTENTION=0 turns them off); otherwise (any head dim, fp32 and tf32) the GEMM path: split heads to
+// (B, H, T, D) -> S = scale * Q K^T (strided-batched GEMM, written into probs) -> masked softmax in place ->
+// O = P V (GEMM) -> merge heads to (B, T, H*D). Its backward pass recomputes the head splits and runs four GEMMs
+// around an in-place softmax backward.
+#include <cstdlib>
+
 #include "allocator.h"
 #include "cublas_dl.h"
 #include "kernels.h"
@@ -23,15 +27,17 @@ __global__ void split_heads_kernel(const float* src, int64_t ld, int64_t B, int 
   }
 }
 
-// dst (B, T, H*D) contiguous <- src (B, H, T, D) contiguous
-__global__ void merge_heads_kernel(const float* src, int64_t B, int H, int64_t T, int D, float* dst) {
+// dst (B, T, H*D), row stride ld, (+)= src (B, H, T, D) contiguous
+__global__ void merge_heads_kernel(const float* src, int64_t B, int H, int64_t T, int D, float* dst, int64_t ld,
+                                   bool acc) {
   const int width = H * D;
   for (int64_t row = blockIdx.x; row < B * T; row += gridDim.x) {
     const int64_t b = row / T, t = row - b * T;
-    float* o = dst + row * width;
+    float* o = dst + row * ld;
     for (int c = threadIdx.x; c < width; c += blockDim.x) {
       const int h = c / D, d = c - h * D;
-      o[c] = src[((b * H + h) * T + t) * D + d];
+      const float v = src[((b * H + h) * T + t) * D + d];
+      o[c] = acc ? o[c] + v : v;
     }
   }
 }
@@ -46,9 +52,11 @@ static void split_heads(const float* src, int64_t ld, int64_t B, int64_t H, int6
   launch_check("attention: split heads");
 }
 
-static void merge_heads(const float* src, int64_t B, int64_t H, int64_t T, int64_t D, float* dst, cudaStream_t s) {
+static void merge_heads(const float* src, int64_t B, int64_t H, int64_t T, int64_t D, float* dst, int64_t ld,
+                        bool acc, cudaStream_t s) {
   if (B * H * T * D <= 0) return;
-  merge_heads_kernel<<<row_blocks(B * T), kThreads, 0, s>>>(src, B, static_cast<int>(H), T, static_cast<int>(D), dst);
+  merge_heads_kernel<<<row_blocks(B * T), kThreads, 0, s>>>(src, B, static_cast<int>(H), T, static_cast<int>(D), dst,
+                                                            ld, acc);
   launch_check("attention: merge heads");
 }
 
@@ -103,9 +111,20 @@ static void bgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
   gemm(g, precision);
 }
 
-void attention_forward(const AttnArgs& a, float* out, float* probs, int precision, cudaStream_t s) {
+bool attention_forward(const AttnArgs& a, float* out, float* probs, int precision, cudaStream_t s, void* out16,
+                       bool* wrote16) {
+  if (wrote16) *wrote16 = false;
   const int64_t B = a.batch, H = a.heads, tq = a.tq, tk = a.tk, D = a.head_dim, BH = a.batch * a.heads;
-  if (BH == 0 || tq == 0) return;
+  if (BH == 0 || tq == 0) return false;
+  static const bool fused_enabled = [] {
+    const char* e = std::getenv("MULKI_FUSED_ATTENTION");
+    return !(e && e[0] == '0');
+  }();
+  if (precision == PREC_BF16 && fused_enabled && flash_attention_supported(a)) {
+    flash_attention_forward(a, out, probs, s, out16);
+    if (wrote16) *wrote16 = out16 != nullptr;
+    return true;
+  }
   Scratch qp(static_cast<size_t>(BH * tq * D) * 4), kp(static_cast<size_t>(BH * tk * D) * 4),
       vp(static_cast<size_t>(BH * tk * D) * 4), op(static_cast<size_t>(BH * tq * D) * 4);
   split_heads(a.q, a.ldq, B, H, tq, D, qp.as<float>(), s);
@@ -116,16 +135,24 @@ void attention_forward(const AttnArgs& a, float* out, float* probs, int precisio
         BH, precision);
   masked_softmax_kernel<<<blocks_for_rows(BH * tq), kThreads, 0, s>>>(probs, B, H, tq, tk, a.causal, a.key_mask);
   launch_check("attention: softmax");
+  release_bf16_copies();  // memory was written between two GEMMs
   // O (tq x D) = P (tq x tk) @ V (tk x D)
   bgemm(false, false, tq, D, tk, 1.0f, probs, tk, tq * tk, vp.as<float>(), D, tk * D, op.as<float>(), D, tq * D, BH,
         precision);
-  merge_heads(op.as<float>(), B, H, tq, D, out, s);
+  merge_heads(op.as<float>(), B, H, tq, D, out, H * D, false, s);
+  return false;
 }
 
-void attention_backward(const AttnArgs& a, const float* probs, const float* dout, float* dq, float* dk, float* dv,
+void attention_backward(const AttnArgs& a, const float* probs, bool fused, const float* dout, const AttnGrads& gr,
                         int precision, cudaStream_t s) {
   const int64_t B = a.batch, H = a.heads, tq = a.tq, tk = a.tk, D = a.head_dim, BH = a.batch * a.heads;
   if (BH == 0) return;
+  if (fused) {
+    if (!flash_attention_supported(a))
+      throw std::runtime_error("cuda: attentionBackward: probs come from the fused forward but these shapes differ");
+    flash_attention_backward(a, probs, dout, gr, s);
+    return;
+  }
   const size_t q_bytes = static_cast<size_t>(BH * tq * D) * 4, k_bytes = static_cast<size_t>(BH * tk * D) * 4;
   Scratch qp(q_bytes), kp(k_bytes), vp(k_bytes), dop(q_bytes), dp(static_cast<size_t>(BH * tq * tk) * 4);
   Scratch dqp(q_bytes), dkp(k_bytes), dvp(k_bytes);
@@ -142,6 +169,7 @@ void attention_backward(const AttnArgs& a, const float* probs, const float* dout
   if (BH * tq > 0) {
     softmax_grad_inplace_kernel<<<blocks_for_rows(BH * tq), kThreads, 0, s>>>(probs, dp.as<float>(), BH * tq, tk);
     launch_check("attention backward: softmax");
+    release_bf16_copies();  // memory was written between two GEMMs
   }
   // dQ (tq x D) = scale * dS (tq x tk) @ K (tk x D)
   bgemm(false, false, tq, D, tk, a.scale, dp.as<float>(), tk, tq * tk, kp.as<float>(), D, tk * D, dqp.as<float>(), D,
@@ -149,9 +177,9 @@ void attention_backward(const AttnArgs& a, const float* probs, const float* dout
   // dK (tk x D) = scale * dS^T (tk x tq) @ Q (tq x D)
   bgemm(true, false, tk, D, tq, a.scale, dp.as<float>(), tk, tq * tk, qp.as<float>(), D, tq * D, dkp.as<float>(), D,
         tk * D, BH, precision);
-  merge_heads(dqp.as<float>(), B, H, tq, D, dq, s);
-  merge_heads(dkp.as<float>(), B, H, tk, D, dk, s);
-  merge_heads(dvp.as<float>(), B, H, tk, D, dv, s);
+  merge_heads(dqp.as<float>(), B, H, tq, D, gr.dq, gr.lddq, gr.accumulate, s);
+  merge_heads(dkp.as<float>(), B, H, tk, D, gr.dk, gr.lddk, gr.accumulate, s);
+  merge_heads(dvp.as<float>(), B, H, tk, D, gr.dv, gr.lddv, gr.accumulate, s);
 }
 
 }  // namespace mk

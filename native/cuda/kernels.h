@@ -50,11 +50,36 @@ void launch_affine(const float* x, float alpha, float beta, float* out, int64_t 
 void launch_axpy(float alpha, const float* x, float* y, int64_t n, cudaStream_t s);
 
 // ---- activations and optimiser (activation.cu) ----
-void launch_bias_act(float* x, const float* bias, int64_t rows, int64_t cols, int act, float* out, cudaStream_t s);
-void launch_act_backward(int act, const float* x, const float* dy, float* dx, int64_t n, bool accumulate,
-                         cudaStream_t s);
+// out16 (optional, may be null; used only on the float4 paths): a bf16 copy of what is written to out / dx, for
+// the next GEMM (see bf16_shadow_for in cublas_dl.h). The launchers return whether they wrote it.
+bool launch_bias_act(float* x, const float* bias, int64_t rows, int64_t cols, int act, float* out, cudaStream_t s,
+                     void* out16 = nullptr);
+bool launch_act_backward(int act, const float* x, const float* dy, float* dx, int64_t n, bool accumulate,
+                         cudaStream_t s, void* out16 = nullptr);
 void launch_adamw(float* p, const float* g, float* m, float* v, int64_t n, double lr, double beta1, double beta2,
                   double eps, double weight_decay, double bc1, double bc2, double grad_scale, cudaStream_t s);
+// One AdamW step over many tensors (one launch per kAdamMultiMax tensors); each has its own weight decay.
+struct AdamTensor {
+  float* p;
+  const float* g;
+  float* m;
+  float* v;
+  int64_t n;
+  double weight_decay;
+};
+constexpr int kAdamMultiMax = 48;
+struct AdamMultiTable {  // a kernel parameter (under 4 KiB)
+  float* p[kAdamMultiMax];
+  const float* g[kAdamMultiMax];
+  float* m[kAdamMultiMax];
+  float* v[kAdamMultiMax];
+  int64_t n[kAdamMultiMax];
+  float decay[kAdamMultiMax];
+  int start[kAdamMultiMax + 1];
+  int count;
+};
+void launch_adamw_multi(const AdamTensor* ts, int count, double lr, double beta1, double beta2, double eps, double bc1,
+                        double bc2, double grad_scale, cudaStream_t s);
 
 // ---- reductions (reduce.cu) ----
 // out[c] (+)= sum_r x[r*cols + c]
@@ -67,8 +92,8 @@ void sum_to(const float* x, const int64_t* x_shape, const int64_t* out_shape, in
 void launch_sum_squares(const float* x, int64_t n, double* result, cudaStream_t s);
 
 // ---- normalisation and softmax (norm.cu) ----
-void launch_layer_norm(const float* x, const float* gamma, const float* beta, int64_t rows, int64_t cols, float eps,
-                       float* y, float* mean, float* rstd, cudaStream_t s);
+bool launch_layer_norm(const float* x, const float* gamma, const float* beta, int64_t rows, int64_t cols, float eps,
+                       float* y, float* mean, float* rstd, cudaStream_t s, void* y16 = nullptr);
 void launch_layer_norm_backward(const float* dy, const float* x, const float* gamma, const float* mean,
                                 const float* rstd, int64_t rows, int64_t cols, float* dx, float* dgamma,
                                 float* dbeta, bool accumulate, cudaStream_t s);
@@ -116,8 +141,29 @@ struct AttnArgs {
   const float* v;
   int64_t ldv;
 };
-void attention_forward(const AttnArgs& a, float* out, float* probs, int precision, cudaStream_t s);
-void attention_backward(const AttnArgs& a, const float* probs, const float* dout, float* dq, float* dk, float* dv,
+// Where the backward writes: element (b, t, h, d) of dq at dq + (b * tq + t) * lddq + h * head_dim + d (dk, dv
+// likewise with tk rows); accumulate adds instead of overwriting.
+struct AttnGrads {
+  float* dq;
+  int64_t lddq;
+  float* dk;
+  int64_t lddk;
+  float* dv;
+  int64_t lddv;
+  bool accumulate;
+};
+// The forward returns true when it used the fused kernel (bf16 precision, head dim 64): probs then holds that
+// kernel's scratch (per-row log-sum-exp and a copy of the output), not probabilities, and the backward must be
+// told so (`fused`).
+// out16 (optional): a bf16 copy of out, written by the fused kernel only (*wrote16 says whether it was).
+bool attention_forward(const AttnArgs& a, float* out, float* probs, int precision, cudaStream_t s,
+                       void* out16 = nullptr, bool* wrote16 = nullptr);
+void attention_backward(const AttnArgs& a, const float* probs, bool fused, const float* dout, const AttnGrads& g,
                         int precision, cudaStream_t s);
+// flash_attention.cu
+bool flash_attention_supported(const AttnArgs& a);
+void flash_attention_forward(const AttnArgs& a, float* out, float* probs, cudaStream_t s, void* out16 = nullptr);
+void flash_attention_backward(const AttnArgs& a, const float* probs, const float* dout, const AttnGrads& g,
+                              cudaStream_t s);
 
 }  // namespace mk

@@ -15,7 +15,7 @@ namespace mk {
 
 class Args {
  public:
-  static constexpr size_t kMax = 32;
+  static constexpr size_t kMax = 40;
 
   Args(napi_env env, napi_callback_info info, const char* fn) : env_(env), fn_(fn) {
     argc_ = kMax;
@@ -88,6 +88,18 @@ class Args {
       fail("argument " + std::to_string(i) + " must be a Float32Array or Int32Array");
     bytes = length * 4;
     return data;
+  }
+
+  // The values of a Float64Array argument.
+  const double* f64s(size_t i, size_t& length) const {
+    napi_typedarray_type type;
+    void* data;
+    napi_value buffer;
+    size_t byte_offset;
+    if (napi_get_typedarray_info(env_, argv_[i], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+        type != napi_float64_array)
+      fail("argument " + std::to_string(i) + " must be a Float64Array");
+    return static_cast<const double*>(data);
   }
 
   [[noreturn]] void fail(const std::string& msg) const { throw std::runtime_error(std::string("cuda: ") + fn_ + ": " + msg); }

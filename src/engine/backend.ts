@@ -72,8 +72,11 @@ export interface GemmParams {
  * q is laid out (batch, tq, heads * headDim): element (b, t, h, d) at qOff + b*tq*ldq + t*ldq + h*headDim + d.
  * k, v likewise with tk rows and row strides ldk, ldv. out is (batch, tq, heads*headDim) contiguous
  * (row stride heads*headDim).
- * probs is (batch, heads, tq, tk) contiguous: the softmax probabilities, written by the forward pass and read
- * by the backward pass.
+ * probs is (batch, heads, tq, tk) floats of scratch, written by the forward pass and read by the backward pass
+ * of the same call: the ref and cpu backends (and cuda in fp32/tf32 precision or head dims other than 64) store the
+ * softmax probabilities there (contiguous, (batch, heads, tq, tk)); a backend may instead store whatever its
+ * backward needs in that space (cuda's fused bf16 kernels keep the per-row log-sum-exp and a copy of the output),
+ * so callers must treat it as opaque.
  * Masks: causal hides key j > query i (needs tq == tk). keyMask (i32, batch x tk, 1 = attend, 0 = padding)
  * hides padded keys. A query row whose keys are all hidden gets zero probabilities and zero output.
  */
@@ -95,6 +98,32 @@ export interface AttentionParams {
   v: Storage;
   vOff: number;
   ldv: number;
+}
+
+/**
+ * Destinations of attentionBackwardInto: element (b, t, h, d) of dq at dqOff + (b*tq + t)*ldq + h*headDim + d
+ * (dk, dv likewise with tk rows), e.g. the three column blocks of a packed (batch, t, 3*width) qkv gradient.
+ */
+export interface AttentionGrads {
+  dq: Storage;
+  dqOff: number;
+  ldq: number;
+  dk: Storage;
+  dkOff: number;
+  ldk: number;
+  dv: Storage;
+  dvOff: number;
+  ldv: number;
+}
+
+/** One tensor of an adamwMulti step. */
+export interface AdamWTensor {
+  p: Storage;
+  g: Storage;
+  m: Storage;
+  v: Storage;
+  n: number;
+  weightDecay: number;
 }
 
 export interface Backend {
@@ -184,6 +213,11 @@ export interface Backend {
   attention(p: AttentionParams, out: Storage, probs: Storage): void;
   /** Writes (overwrites) dq, dk, dv laid out like q, k, v but contiguous (row strides heads*headDim). */
   attentionBackward(p: AttentionParams, probs: Storage, dOut: Storage, dq: Storage, dk: Storage, dv: Storage): void;
+  /**
+   * Optional: attentionBackward writing into strided destinations (accumulate: adding to them), which saves the
+   * temporaries and copies of a packed qkv gradient.
+   */
+  attentionBackwardInto?(p: AttentionParams, probs: Storage, dOut: Storage, g: AttentionGrads, accumulate: boolean): void;
 
   // ---- indexing ----
   /**
@@ -238,6 +272,9 @@ export interface Backend {
    */
   adamw(p: Storage, g: Storage, m: Storage, v: Storage, n: number, lr: number, beta1: number, beta2: number,
     eps: number, weightDecay: number, bc1: number, bc2: number, gradScale: number): void;
+  /** Optional: the adamw step of many tensors at once (few kernel launches); each tensor has its own weight decay. */
+  adamwMulti?(tensors: readonly AdamWTensor[], lr: number, beta1: number, beta2: number, eps: number, bc1: number,
+    bc2: number, gradScale: number): void;
 
   /** Blocks until queued work is done (no-op on synchronous backends). */
   synchronize(): void;

@@ -64,7 +64,8 @@ function both(fn: (b: Backend, s: (t: Twin) => Storage) => void): void {
  * Normwise comparison max|got - want| / max|want| <= tol. NaN and infinities must match exactly; with
  * `finite` (the default) every element must be finite, which catches unwritten (NaN-poisoned) elements.
  */
-function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string, finite = true): number {
+function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string, finite = true,
+  floor = 1e-30): number {
   assert.equal(got.length, want.length, `${what}: length`);
   let maxDiff = 0, maxRef = 0, worst = -1;
   for (let i = 0; i < want.length; i++) {
@@ -78,20 +79,20 @@ function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: numbe
     const d = Math.abs(a - b);
     if (d > maxDiff) { maxDiff = d; worst = i; }
   }
-  const rel = maxDiff / Math.max(maxRef, 1e-30);
+  const rel = maxDiff / Math.max(maxRef, floor);
   assert.ok(rel <= tol, `${what}: normwise relative error ${rel.toExponential(2)} > ${tol} ` +
     `(worst element ${worst}: ${got[worst]} vs ref ${want[worst]})`);
   return rel;
 }
 
 /** Downloads a twin from both backends and compares (i32: exactly). */
-function check(t: Twin, tol: number, what: string, finite = true): number {
+function check(t: Twin, tol: number, what: string, finite = true, floor = 1e-30): number {
   const want = ref.download(t.ref), got = cudaBackend().download(t.cuda);
   if (t.dtype === 'i32') {
     assert.deepEqual(Array.from(got), Array.from(want), what);
     return 0;
   }
-  return assertClose(got, want, tol, what, finite);
+  return assertClose(got, want, tol, what, finite, floor);
 }
 
 const TOL = 2e-5; // fp32 kernels against a float64-accumulating reference
@@ -219,23 +220,62 @@ cudaTest('gemm: transposes, batch strides (incl. 0), offsets, padded leading dim
 cudaTest('gemm and attention in tf32 and bf16 (loose tolerances; bf16 must take effect)', (t) => {
   const cuda = cudaBackend();
   // bf16 operands are rounded explicitly, so their error must show; cuBLAS may or may not use TF32 for a shape.
-  for (const [precision, tol, minErr] of [['tf32', 3e-3, 0], ['bf16', 2e-2, 1e-5]] as const) {
+  for (const [precision, tol, minErr, mode] of [['tf32', 3e-3, 0, 'tune'], ['bf16', 2e-2, 1e-5, 'convert'],
+    ['bf16', 2e-2, 1e-5, 'fast'], ['bf16', 2e-2, 1e-5, 'tune']] as const) {
     cuda.setPrecision(precision);
+    cuda.setGemmBf16Mode(mode);
     assert.equal(cuda.precision, precision);
     for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
-      const g = gemmCase({ transA, transB, m: 65, n: 257, k: 768, batch: 2, alpha: 1, beta: 0, pad: 1, off: 3, broadcast: 'b' });
+      // beta = 0.5: accumulating into C (tuning must not touch the caller's C)
+      const g = gemmCase({ transA, transB, m: 65, n: 257, k: 768, batch: 2, alpha: 1, beta: 0.5, pad: 1, off: 3, broadcast: 'b' });
       both((b, s) => b.gemm(g.params(s)));
       const err = assertClose(cuda.download(g.cOut.cuda), ref.download(g.cOut.ref), tol, `${precision} gemm`, false);
-      t.diagnostic(`${precision} gemm transA=${transA} transB=${transB}: normwise relative error ${err.toExponential(2)}`);
+      t.diagnostic(`${precision} (${mode}) gemm transA=${transA} transB=${transB}: normwise relative error ${err.toExponential(2)}`);
       assert.ok(err >= minErr, `${precision} gemm matches fp32 too closely (${err}): is the precision applied?`);
     }
-    const { p, outT, probs } = attentionCase(2, 3, 77, 77, 64, true, true);
+    if (precision === 'bf16' && mode === 'tune') assert.ok(cuda.gemmTuneStats().shapes >= 4, 'bf16 GEMM shapes were tuned');
+    // head dim 32: the GEMM path, whose probabilities are real in every precision
+    const { p, outT, probs } = attentionCase(2, 3, 77, 77, 32, true, true);
     both((b, s) => b.attention(p(s), s(outT), s(probs)));
+    assert.equal(cuda.lastAttentionKernel, 'gemm');
     check(outT, tol, `${precision} attention out`);
     check(probs, tol, `${precision} attention probs`);
   }
   cuda.setPrecision('fp32');
   assert.throws(() => cuda.setPrecision('fp16' as never), /unknown GEMM precision/);
+  assert.throws(() => cuda.setGemmBf16Mode('auto' as never), /unknown bf16 GEMM mode/);
+});
+
+cudaTest('bf16 gemm followed by biasAct on its output: one fused call (cuBLASLt bias epilogue), same results', () => {
+  const cuda = cudaBackend();
+  cuda.setPrecision('bf16');
+  const before = cuda.gemmTuneStats().biasFused;
+  const mm = (b: Backend, A: Storage, W: Storage, C: Storage, m: number, n: number, k: number, beta = 0) =>
+    b.gemm({ transA: false, transB: true, m, n, k, alpha: 1, beta, a: A, aOff: 0, lda: k, strideA: 0, b: W, bOff: 0,
+      ldb: k, strideB: 0, c: C, cOff: 0, ldc: n, strideC: 0, batch: 1 });
+  for (const [m, n, k] of [[65, 256, 128], [77, 192, 64], [1, 4, 3]] as const) {
+    const x = twin(randn(m * k)), w = twin(randn(n * k, 0.1)), bias = twin(randn(n));
+    // linear without activation: bias added in place
+    const y0 = out(m * n);
+    both((b, s) => { mm(b, s(x), s(w), s(y0), m, n, k); b.biasAct(s(y0), s(bias), m, n, 'none', s(y0)); });
+    check(y0, 2e-2, `fused gemm + bias ${m}x${n}x${k}`);
+    // with an activation: pre-activation (with bias) kept, activation written elsewhere
+    const pre = out(m * n), act = out(m * n);
+    both((b, s) => { mm(b, s(x), s(w), s(pre), m, n, k); b.biasAct(s(pre), s(bias), m, n, 'quick_gelu', s(act)); });
+    check(pre, 2e-2, `fused gemm + bias (quick_gelu) ${m}x${n}x${k}: pre-activation`);
+    check(act, 2e-2, `fused gemm + bias (quick_gelu) ${m}x${n}x${k}: activation`);
+    // a biasAct on another buffer, a download, beta = 1: the GEMM runs unfused, in order
+    const y1 = out(m * n), other = twin(randn(m * n)), y2 = twin(randn(m * n));
+    both((b, s) => { mm(b, s(x), s(w), s(y1), m, n, k); b.biasAct(s(other), s(bias), m, n, 'relu', s(other)); });
+    check(y1, 2e-2, `gemm then an unrelated biasAct ${m}x${n}x${k}: gemm`);
+    check(other, TOL, `gemm then an unrelated biasAct ${m}x${n}x${k}: biasAct`);
+    both((b, s) => { mm(b, s(x), s(w), s(y2), m, n, k, 1); b.biasAct(s(y2), s(bias), m, n, 'none', s(y2)); });
+    check(y2, 2e-2, `gemm (beta 1) then biasAct ${m}x${n}x${k}`);
+  }
+  const fused = cuda.gemmTuneStats().biasFused - before;
+  assert.ok(fused === 0 || fused >= 6, `fused ${fused} GEMMs (none where cuBLASLt is missing, else at least 6)`);
+  if (cuda.deviceName.includes('emulation')) assert.ok(fused >= 6, 'the emulation has cuBLASLt: GEMMs must fuse');
+  cuda.setPrecision('fp32');
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -250,6 +290,8 @@ cudaTest('binary with broadcasting and transposed strides', () => {
     { shape: [2, 3, 5, 7], sa: [105, 35, 7, 1], sb: [0, 0, 0, 0], na: 210, nb: 1 }, // scalar b
     { shape: [2, 1, 5, 7], sa: [70, 9, 1, 5], sb: [0, 0, 7, 1], na: 200, nb: 35 }, // permuted strides
     { shape: [3, 0, 4], sa: [0, 0, 0], sb: [0, 0, 0], na: 1, nb: 1 }, // empty
+    { shape: [7, 256], sa: [256, 1], sb: [256, 1], na: 7 * 256, nb: 7 * 256 }, // same shape, float4 path
+    { shape: [9, 128], sa: [128, 1], sb: [0, 1], na: 9 * 128, nb: 128 }, // row broadcast, float4 path
   ];
   for (const op of ['add', 'sub', 'mul', 'div'] as BinaryOp[]) {
     for (const c of cases) {
@@ -275,13 +317,19 @@ cudaTest('unary, affine, axpy', () => {
   both((b, s) => b.axpy(0.75, s(x), 13, s(y), 200, 777));
   assertClose(cudaBackend().download(o.cuda, 0, 999), ref.download(o.ref, 0, 999), TOL, 'affine');
   check(y, TOL, 'axpy');
+  // aligned multiples of 4: the float4 paths
+  const o4 = out(1000), y4 = twin(randn(1000));
+  both((b, s) => b.affine(s(x), 2, -1, s(o4), 1000));
+  both((b, s) => b.axpy(-0.5, s(x), 0, s(y4), 0, 1000));
+  check(o4, TOL, 'affine (float4)');
+  check(y4, TOL, 'axpy (float4)');
 });
 
 cudaTest('sumTo, sumRows, sumSquares, scalar', () => {
   const cases: [number[], number[]][] = [
     [[197, 768], [1, 768]], [[7, 65], [7, 1]], [[2, 3, 4, 5], [1, 3, 1, 5]], [[2, 3, 4, 5], [1, 1, 1, 1]],
     [[1, 1], [1, 1]], [[7, 77], [7, 77]], [[], []], [[3, 1, 257], [1, 1, 257]], [[65, 1, 7], [65, 1, 1]],
-    [[4, 0, 3], [4, 1, 3]], [[100003], [1]],
+    [[4, 0, 3], [4, 1, 3]], [[100003], [1]], [[5, 197, 64], [1, 197, 64]],
   ];
   for (const [xs, os] of cases) {
     for (const acc of [false, true]) {
@@ -291,7 +339,7 @@ cudaTest('sumTo, sumRows, sumSquares, scalar', () => {
       check(o, 1e-5, `sumTo [${xs}] -> [${os}]${acc ? ' (accumulate)' : ''}`);
     }
   }
-  for (const [rows, cols] of [[1, 7], [257, 65], [3000, 77], [0, 5], [12, 1]]) {
+  for (const [rows, cols] of [[1, 7], [257, 65], [3000, 77], [0, 5], [12, 1], [1, 4], [3001, 2304], [197, 132]]) {
     for (const acc of [false, true]) {
       const x = twin(randn(rows * cols)), o = acc ? twin(randn(cols)) : out(cols);
       both((b, s) => b.sumRows(s(x), rows, cols, s(o), acc));
@@ -315,7 +363,7 @@ cudaTest('sumTo, sumRows, sumSquares, scalar', () => {
 
 cudaTest('biasAct and actBackward', () => {
   for (const kind of ['none', 'gelu', 'gelu_tanh', 'quick_gelu', 'relu'] as ActKind[]) {
-    for (const [rows, cols] of [[1, 1], [7, 65], [197, 257]]) {
+    for (const [rows, cols] of [[1, 1], [7, 65], [197, 257], [33, 128]]) {
       for (const withBias of [false, true]) {
         for (const inPlace of [false, true]) {
           const x = twin(randn(rows * cols, 2)), bias = withBias ? twin(randn(cols)) : null;
@@ -336,7 +384,7 @@ cudaTest('biasAct and actBackward', () => {
 });
 
 cudaTest('layerNorm forward and backward', () => {
-  for (const [rows, cols] of [[1, 1], [7, 65], [197, 768], [3, 1000]]) {
+  for (const [rows, cols] of [[1, 1], [7, 65], [197, 768], [3, 1000], [33, 128], [9, 1024], [4200, 64], [5, 4]]) {
     for (const affine of [false, true]) {
       const x = twin(randn(rows * cols, 3)), g = affine ? twin(randn(cols)) : null, be = affine ? twin(randn(cols)) : null;
       const y = out(rows * cols), mean = out(rows), rstd = out(rows);
@@ -460,6 +508,79 @@ cudaTest('attention forward and backward: causal, key masks, cross-attention, T 
   }
 });
 
+// The fused kernels (bf16, head dim 64): bf16 operands, so loose tolerances (normwise errors are about 1e-2 here,
+// as for the bf16 GEMM path; a wrong fragment or mask gives O(1)); probs is their opaque scratch.
+const FUSED_TOL = 4e-2;
+
+cudaTest('fused attention (bf16, head dim 64): lengths 1..257, causal, key masks, cross-attention, fallback', (t) => {
+  const cuda = cudaBackend();
+  cuda.setPrecision('bf16');
+  const cases: [number, number, number, number, number, boolean, boolean][] = [
+    [1, 1, 1, 1, 64, false, false],
+    [2, 3, 7, 7, 64, true, false],
+    [2, 2, 65, 65, 64, false, true],
+    [3, 2, 77, 77, 64, true, true],
+    [2, 2, 197, 197, 64, false, false],
+    [1, 2, 257, 257, 64, true, true],
+    [2, 2, 1, 65, 64, false, true], // cross-attention, unaligned offsets and row strides
+    [2, 3, 65, 7, 64, false, false],
+    [2, 2, 77, 77, 32, true, true], // other head dims: the GEMM path, in bf16
+    [2, 2, 7, 65, 16, false, true],
+  ];
+  let worst = 0;
+  for (const [batch, heads, tq, tk, hd, causal, masked] of cases) {
+    const what = `bf16 attention b${batch} h${heads} tq${tq} tk${tk} d${hd} causal=${causal} mask=${masked}`;
+    const { p, outT, probs, width } = attentionCase(batch, heads, tq, tk, hd, causal, masked);
+    both((b, s) => b.attention(p(s), s(outT), s(probs)));
+    assert.equal(cuda.lastAttentionKernel, hd === 64 ? 'fused' : 'gemm', `${what}: kernel`);
+    const eo = check(outT, FUSED_TOL, `${what}: out`);
+    if (process.env.MULKI_TEST_VERBOSE) t.diagnostic(`${what}: out ${eo.toExponential(2)}`);
+    worst = Math.max(worst, eo);
+    if (hd !== 64) check(probs, FUSED_TOL, `${what}: probs`);
+    const dOut = twin(randn(batch * tq * width));
+    const dq = out(batch * tq * width), dk = out(batch * tk * width), dv = out(batch * tk * width);
+    both((b, s) => b.attentionBackward(p(s), s(probs), s(dOut), s(dq), s(dk), s(dv)));
+    for (const [g, name] of [[dq, 'dq'], [dk, 'dk'], [dv, 'dv']] as const) {
+      // with one key, dq and dk are exactly 0 in the reference: errors count against the scale of dv (~1)
+      const e = check(g, FUSED_TOL, `${what}: ${name}`, true, tk === 1 ? 1 : 1e-30);
+      if (process.env.MULKI_TEST_VERBOSE) t.diagnostic(`${what}: ${name} ${e.toExponential(2)}`);
+      worst = Math.max(worst, e);
+    }
+  }
+  t.diagnostic(`fused attention: worst normwise relative error ${worst.toExponential(2)}`);
+  assert.ok(worst > 1e-5, 'the fused kernels match fp32 too closely: are bf16 operands used?');
+  // a backward after a precision change still reads the fused forward's scratch correctly
+  const { p, outT, probs, width } = attentionCase(2, 2, 77, 77, 64, true, false);
+  both((b, s) => b.attention(p(s), s(outT), s(probs)));
+  cuda.setPrecision('fp32');
+  const dOut = twin(randn(2 * 77 * width)), dq = out(2 * 77 * width), dk = out(2 * 77 * width), dv = out(2 * 77 * width);
+  both((b, s) => b.attentionBackward(p(s), s(probs), s(dOut), s(dq), s(dk), s(dv)));
+  check(dq, FUSED_TOL, 'fused forward, backward after setPrecision(fp32): dq');
+  check(dv, FUSED_TOL, 'fused forward, backward after setPrecision(fp32): dv');
+});
+
+cudaTest('attentionBackwardInto: packed strided gradients, accumulate (fused and GEMM paths)', () => {
+  const cuda = cudaBackend();
+  for (const [precision, hd] of [['bf16', 64], ['fp32', 64], ['fp32', 16]] as const) {
+    cuda.setPrecision(precision);
+    const tol = precision === 'bf16' ? FUSED_TOL : 1e-4;
+    const batch = 2, heads = 2, T = 77, width = heads * hd;
+    const { p, outT, probs } = attentionCase(batch, heads, T, T, hd, true, true);
+    both((b, s) => b.attention(p(s), s(outT), s(probs)));
+    const dOut = twin(randn(batch * T * width));
+    for (const acc of [false, true]) {
+      // the ref: contiguous gradients copied (added) into the packed layout
+      const packed = acc ? twin(randn(batch * T * 3 * width)) : out(batch * T * 3 * width);
+      const dq = ref.alloc('f32', batch * T * width), dk = ref.alloc('f32', batch * T * width), dv = ref.alloc('f32', batch * T * width);
+      ref.attentionBackward(p((t) => t.ref), probs.ref, dOut.ref, dq, dk, dv);
+      [dq, dk, dv].forEach((d, i) => ref.copy2d(d, 0, width, packed.ref, i * width, 3 * width, batch * T, width, acc));
+      cuda.attentionBackwardInto(p((t) => t.cuda), probs.cuda, dOut.cuda, { dq: packed.cuda, dqOff: 0, ldq: 3 * width,
+        dk: packed.cuda, dkOff: width, ldk: 3 * width, dv: packed.cuda, dvOff: 2 * width, ldv: 3 * width }, acc);
+      check(packed, tol, `attentionBackwardInto ${precision} d${hd} accumulate=${acc}`);
+    }
+  }
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // indexing
 
@@ -537,6 +658,30 @@ cudaTest('topk: ties to the lower index, k = 1 and k = cols, NaN ranks first', (
     check(indices, 0, `topk ${rows}x${cols} k=${k}: indices`);
     check(values, 0, `topk ${rows}x${cols} k=${k}: values`, false);
   }
+});
+
+cudaTest('adamwMulti matches adamw per tensor (own weight decays; empty tensors)', () => {
+  const cuda = cudaBackend();
+  const sizes = [1, 7, 100003, 0, 768, 4096, 4097];
+  // more tensors than one launch takes (kAdamMultiMax = 48)
+  for (let i = 0; i < 50; i++) sizes.push(1 + ((i * 37) % 300));
+  const tensors = sizes.map((n) => ({ p: twin(randn(n)), m: twin(randn(n, 0.1)), v: twin(uniform(n, 0, 0.1)), n }));
+  for (let t = 1; t <= 2; t++) {
+    const grads = sizes.map((n) => twin(randn(n)));
+    const bc1 = 1 - 0.9 ** t, bc2 = 1 - 0.999 ** t;
+    tensors.forEach((x, i) => ref.adamw(x.p.ref, grads[i]!.ref, x.m.ref, x.v.ref, x.n, 1e-3, 0.9, 0.999, 1e-8,
+      i % 2 ? 0.1 : 0, bc1, bc2, 0.5));
+    cuda.adamwMulti(tensors.map((x, i) => ({ p: x.p.cuda, g: grads[i]!.cuda, m: x.m.cuda, v: x.v.cuda, n: x.n,
+      weightDecay: i % 2 ? 0.1 : 0 })), 1e-3, 0.9, 0.999, 1e-8, bc1, bc2, 0.5);
+  }
+  tensors.forEach((x, i) => {
+    if (x.n === 0) return;
+    check(x.p, 1e-5, `adamwMulti p (tensor ${i}, ${x.n})`);
+    check(x.m, 1e-5, `adamwMulti m (tensor ${i})`);
+    check(x.v, 1e-5, `adamwMulti v (tensor ${i})`);
+  });
+  assert.throws(() => cuda.adamwMulti([{ p: tensors[0]!.p.cuda, g: tensors[0]!.p.cuda, m: tensors[0]!.m.cuda,
+    v: tensors[0]!.v.cuda, n: 2, weightDecay: 0 }], 1e-3, 0.9, 0.999, 1e-8, 1, 1, 1), /tensor 0 p needs 2 elements/);
 });
 
 cudaTest('adamw, several steps', () => {
@@ -658,4 +803,107 @@ cudaTest('a chain of kernels with temporaries released along the way (stream-ord
   });
   check(w1, 1e-4, 'w1 after 5 steps');
   check(w2, 1e-4, 'w2 after 5 steps');
+});
+
+cudaTest('bf16 GEMMs in a row reuse operand copies, never stale ones', () => {
+  const cuda = cudaBackend();
+  cuda.setPrecision('bf16');
+  cuda.setGemmBf16Mode('convert');
+  const mm = (b: Backend, tA: boolean, tB: boolean, m: number, n: number, k: number, A: Storage, Bm: Storage,
+    C: Storage, beta = 0) => b.gemm({ transA: tA, transB: tB, m, n, k, alpha: 1, beta, a: A, aOff: 0, lda: tA ? m : k,
+    strideA: 0, b: Bm, bOff: 0, ldb: tB ? k : n, strideB: 0, c: C, cOff: 0, ldc: n, strideC: 0, batch: 1 });
+  const m = 77, n = 96, k = 64;
+  const x = twin(randn(m * k)), w = twin(randn(n * k)), dy = twin(randn(m * n));
+  const dx = out(m * k), dw = out(n * k);
+  const before = cuda.gemmTuneStats().copiesReused;
+  // a linear layer's backward: dX = dY W, dW = dY^T X (dY converted once)
+  both((b, s) => { mm(b, false, false, m, k, n, s(dy), s(w), s(dx)); mm(b, true, false, n, k, m, s(dy), s(x), s(dw)); });
+  check(dx, 2e-2, 'dX = dY W');
+  check(dw, 2e-2, 'dW = dY^T X (reusing the copy of dY)');
+  assert.ok(cuda.gemmTuneStats().copiesReused > before, 'the copy of dY was reused');
+  // an operand overwritten by the GEMM in between must be converted again
+  const a = twin(randn(m * k)), bm = twin(randn(k * n)), c1 = out(m * n), c3 = out(m * n), e = twin(randn(k * k));
+  both((b, s) => {
+    mm(b, false, false, m, n, k, s(a), s(bm), s(c1));
+    mm(b, false, false, m, k, k, s(x), s(e), s(a)); // a := x e
+    mm(b, false, false, m, n, k, s(a), s(bm), s(c3));
+  });
+  check(c1, 2e-2, 'gemm before its operand is overwritten');
+  check(a, 2e-2, 'the overwritten operand');
+  check(c3, 2e-2, 'gemm after its operand was overwritten (no stale copy)');
+  // and by another kernel in between
+  const c4 = out(m * n);
+  both((b, s) => {
+    mm(b, false, false, m, n, k, s(a), s(bm), s(c1));
+    b.affine(s(a), -2, 1, s(a), m * k);
+    mm(b, false, false, m, n, k, s(a), s(bm), s(c4));
+  });
+  check(c4, 2e-2, 'gemm after a kernel rewrote its operand (no stale copy)');
+  cuda.setGemmBf16Mode('tune');
+  cuda.setPrecision('fp32');
+});
+
+cudaTest('bf16 copies written by the kernels that produce GEMM operands (layerNorm, biasAct, actBackward, attention)', () => {
+  const cuda = cudaBackend();
+  cuda.setPrecision('bf16');
+  cuda.setGemmBf16Mode('convert');
+  const mm = (b: Backend, tA: boolean, tB: boolean, m: number, n: number, k: number, A: Storage, Bm: Storage,
+    C: Storage) => b.gemm({ transA: tA, transB: tB, m, n, k, alpha: 1, beta: 0, a: A, aOff: 0, lda: tA ? m : k,
+    strideA: 0, b: Bm, bOff: 0, ldb: tB ? k : n, strideB: 0, c: C, cOff: 0, ldc: n, strideC: 0, batch: 1 });
+  const before = cuda.gemmTuneStats();
+  const rows = 2 * 77, W = 128, H = 2;
+  const x = twin(randn(rows * W)), g = twin(randn(W)), be = twin(randn(W)), w = twin(randn(W * 3 * W, 0.1));
+  const y = out(rows * W), mean = out(rows), rstd = out(rows), qkv = out(rows * 3 * W);
+  // layerNorm -> gemm (the qkv projection)
+  both((b, s) => {
+    b.layerNorm(s(x), s(g), s(be), rows, W, 1e-5, s(y), s(mean), s(rstd));
+    mm(b, false, true, rows, 3 * W, W, s(y), s(w), s(qkv));
+  });
+  check(qkv, 2e-2, 'layerNorm -> gemm');
+  // attention (fused) -> gemm (the output projection)
+  const probs = out(2 * H * 77 * 77), o = out(rows * W), wo = twin(randn(W * W, 0.1)), pr = out(rows * W);
+  const ap = (s: (t: Twin) => Storage): AttentionParams => ({ batch: 2, heads: H, tq: 77, tk: 77, headDim: 64,
+    scale: 0.125, causal: true, keyMask: null, q: s(qkv), qOff: 0, ldq: 3 * W, k: s(qkv), kOff: W, ldk: 3 * W, v: s(qkv),
+    vOff: 2 * W, ldv: 3 * W });
+  both((b, s) => {
+    b.attention(ap(s), s(o), s(probs));
+    mm(b, false, true, rows, W, W, s(o), s(wo), s(pr));
+  });
+  assert.equal(cuda.lastAttentionKernel, 'fused');
+  check(pr, 3e-2, 'attention -> gemm');
+  // biasAct with an activation -> gemm (fc1 -> fc2); actBackward -> two gemms (a linear layer's backward)
+  const bias = twin(randn(W)), f = twin(randn(rows * W)), act = out(rows * W), f2 = out(rows * W);
+  const dy = twin(randn(rows * W)), dpre = out(rows * W), dx = out(rows * W), dw = out(W * W);
+  const spare = twin(randn(16));
+  both((b, s) => {
+    b.biasAct(s(f), s(bias), rows, W, 'quick_gelu', s(act));
+    const tmp = b.alloc('f32', 1000); // allocations and frees in between (as the op layer does) keep the copy
+    b.release(tmp);
+    mm(b, false, true, rows, W, W, s(act), s(wo), s(f2));
+    b.actBackward('quick_gelu', s(f), s(dy), s(dpre), rows * W, false);
+    b.release(b.alloc('f32', 7));
+    mm(b, false, false, rows, W, W, s(dpre), s(wo), s(dx));
+    b.release(s(spare));
+    mm(b, true, false, W, W, rows, s(dpre), s(act), s(dw));
+  });
+  check(f2, 2e-2, 'biasAct -> gemm');
+  check(dx, 2e-2, 'actBackward -> gemm (dX)');
+  check(dw, 2e-2, 'actBackward -> gemm (dW)');
+  // fc1 of a linear layer with an activation: gemm, an allocation (the activation's output), then biasAct
+  const h1 = out(rows * W), g1 = out(rows * W);
+  both((b, s) => {
+    mm(b, false, true, rows, W, W, s(x), s(wo), s(h1));
+    const y1 = b.alloc('f32', rows * W);
+    b.biasAct(s(h1), s(bias), rows, W, 'quick_gelu', y1);
+    b.copy(y1, 0, s(g1), 0, rows * W);
+    b.release(y1);
+  });
+  check(h1, 2e-2, 'gemm, alloc, biasAct: pre-activation');
+  check(g1, 2e-2, 'gemm, alloc, biasAct: activation');
+  const after = cuda.gemmTuneStats();
+  assert.ok(after.biasFused > before.biasFused, 'a gemm then an allocation then biasAct still fuse');
+  assert.ok(after.shadows - before.shadows >= 4, `bf16 copies written by producers: ${after.shadows - before.shadows}`);
+  assert.ok(after.copiesReused - before.copiesReused >= 5, `copies reused: ${after.copiesReused - before.copiesReused}`);
+  cuda.setGemmBf16Mode('tune');
+  cuda.setPrecision('fp32');
 });

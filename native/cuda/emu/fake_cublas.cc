@@ -95,4 +95,130 @@ __attribute__((visibility("default"))) int cublasGemmStridedBatchedEx(
   return kSuccess;
 }
 
+// ---- cuBLASLt: descriptors as plain structs; a matmul is the GEMM above plus the bias epilogue ----
+
+struct LtDesc {
+  int compute, scale_type;
+  int32_t transa = 0, transb = 0;
+  uint32_t epilogue = 1;  // CUBLASLT_EPILOGUE_DEFAULT
+  const float* bias = nullptr;
+};
+struct LtLayout {
+  int type;
+  uint64_t rows, cols;
+  int64_t ld;
+};
+struct LtAlgo {
+  uint64_t data[8];
+};
+struct LtHeuristic {
+  LtAlgo algo;
+  size_t workspace_size;
+  int state;
+  float waves_count;
+  int reserved[4];
+};
+constexpr uint32_t kEpilogueDefault = 1, kEpilogueBias = 4;
+
+__attribute__((visibility("default"))) int cublasLtCreate(void** handle) {
+  static int dummy;
+  *handle = &dummy;
+  return kSuccess;
+}
+__attribute__((visibility("default"))) int cublasLtMatmulDescCreate(void** desc, int compute, int scale_type) {
+  if (scale_type != kR32F) return kNotSupported;
+  *desc = new LtDesc{compute, scale_type};
+  return kSuccess;
+}
+__attribute__((visibility("default"))) int cublasLtMatmulDescSetAttribute(void* desc, int attr, const void* buf,
+                                                                          size_t size) {
+  LtDesc* d = static_cast<LtDesc*>(desc);
+  switch (attr) {
+    case 3:
+    case 4:
+      if (size != 4) return kInvalidValue;
+      std::memcpy(attr == 3 ? &d->transa : &d->transb, buf, 4);
+      return kSuccess;
+    case 7:
+      if (size != 4) return kInvalidValue;
+      std::memcpy(&d->epilogue, buf, 4);
+      return kSuccess;
+    case 8:
+      if (size != sizeof(void*)) return kInvalidValue;
+      std::memcpy(&d->bias, buf, sizeof(void*));
+      return kSuccess;
+    default: return kNotSupported;
+  }
+}
+__attribute__((visibility("default"))) int cublasLtMatrixLayoutCreate(void** layout, int type, uint64_t rows,
+                                                                      uint64_t cols, int64_t ld) {
+  if (ld < static_cast<int64_t>(rows > 1 ? rows : 1)) return kInvalidValue;
+  *layout = new LtLayout{type, rows, cols, ld};
+  return kSuccess;
+}
+__attribute__((visibility("default"))) int cublasLtMatmulPreferenceCreate(void** pref) {
+  static int dummy;
+  *pref = &dummy;
+  return kSuccess;
+}
+__attribute__((visibility("default"))) int cublasLtMatmulPreferenceSetAttribute(void*, int attr, const void*,
+                                                                                size_t size) {
+  return attr == 1 && size == 8 ? kSuccess : kNotSupported;
+}
+
+// The shapes of a matmul, checked: op(A) m x k, op(B) k x n, C and D m x n.
+static int lt_shapes(const LtDesc* d, const LtLayout* a, const LtLayout* b, const LtLayout* c, const LtLayout* dd,
+                     int& m, int& n, int& k) {
+  m = static_cast<int>(d->transa ? a->cols : a->rows);
+  k = static_cast<int>(d->transa ? a->rows : a->cols);
+  const int kb = static_cast<int>(d->transb ? b->cols : b->rows);
+  n = static_cast<int>(d->transb ? b->rows : b->cols);
+  if (k != kb || c->rows != static_cast<uint64_t>(m) || c->cols != static_cast<uint64_t>(n) ||
+      dd->rows != c->rows || dd->cols != c->cols || dd->ld != c->ld)
+    return kInvalidValue;
+  if (a->type != b->type || c->type != kR32F || dd->type != kR32F) return kNotSupported;
+  if (a->type == kR16BF && d->compute != kCompute32F) return kNotSupported;
+  if (a->type == kR32F && d->compute != kCompute32F && d->compute != kCompute32FFastTF32 &&
+      d->compute != kCompute32FFast16BF)
+    return kNotSupported;
+  if (d->epilogue != kEpilogueDefault && d->epilogue != kEpilogueBias) return kNotSupported;
+  return kSuccess;
+}
+
+__attribute__((visibility("default"))) int cublasLtMatmulAlgoGetHeuristic(void*, void* desc, void* a, void* b,
+                                                                          void* c, void* d, void*, int requested,
+                                                                          LtHeuristic* results, int* count) {
+  int m, n, k;
+  const int st = lt_shapes(static_cast<LtDesc*>(desc), static_cast<LtLayout*>(a), static_cast<LtLayout*>(b),
+                           static_cast<LtLayout*>(c), static_cast<LtLayout*>(d), m, n, k);
+  *count = 0;
+  if (st != kSuccess) return st;
+  if (requested < 1) return kInvalidValue;
+  std::memset(&results[0], 0, sizeof(LtHeuristic));
+  *count = 1;
+  return kSuccess;
+}
+
+__attribute__((visibility("default"))) int cublasLtMatmul(void* handle, void* desc, const void* alpha, const void* A,
+                                                          void* a, const void* B, void* b, const void* beta,
+                                                          const void* C, void* c, void* D, void* d, const void* algo,
+                                                          void*, size_t, void*) {
+  LtDesc* ds = static_cast<LtDesc*>(desc);
+  LtLayout *la = static_cast<LtLayout*>(a), *lb = static_cast<LtLayout*>(b), *lc = static_cast<LtLayout*>(c);
+  int m, n, k;
+  int st = lt_shapes(ds, la, lb, lc, static_cast<LtLayout*>(d), m, n, k);
+  if (st != kSuccess) return st;
+  if (!handle || !algo) return kInvalidValue;
+  if (C != D) return kNotSupported;  // all the addon uses
+  if (ds->epilogue == kEpilogueBias && !ds->bias) return kInvalidValue;
+  st = cublasGemmStridedBatchedEx(reinterpret_cast<cublasHandle_t>(handle), ds->transa, ds->transb, m, n, k, alpha,
+                                  A, la->type, static_cast<int>(la->ld), 0, B, lb->type, static_cast<int>(lb->ld), 0,
+                                  beta, D, kR32F, static_cast<int>(lc->ld), 0, 1, ds->compute, 0);
+  if (st != kSuccess || ds->epilogue != kEpilogueBias) return st;
+  float* out = static_cast<float*>(D);
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < m; ++i) out[i + static_cast<long long>(j) * lc->ld] += ds->bias[i];
+  return kSuccess;
+}
+
 }  // extern "C"

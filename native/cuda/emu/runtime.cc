@@ -4,6 +4,7 @@
 // their values, when every live thread of the block waits at __syncthreads it releases them all.
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <vector>
 
 #include "cuda_runtime.h"
@@ -40,7 +41,7 @@ emu_switch:
 
 namespace {
 
-enum State { RUNNABLE, AT_BLOCK_BARRIER, AT_WARP_BARRIER, DONE };
+enum State { RUNNABLE, AT_BLOCK_BARRIER, AT_WARP_BARRIER, AT_WARP_COLLECTIVE, DONE };
 
 struct Fiber {
   void* sp = nullptr;
@@ -50,6 +51,8 @@ struct Fiber {
   unsigned char shuffle_out[8];
   int shuffle_bytes = 0;
   int shuffle_xor = 0;
+  void* collective_data = nullptr;
+  void (*collective_fn)(void* const*) = nullptr;
 };
 
 constexpr size_t kStackBytes = 128 * 1024;
@@ -59,6 +62,7 @@ void* scheduler_sp = nullptr;
 Fiber* current = nullptr;
 const std::function<void()>* kernel_body = nullptr;
 cudaError_t last_error = cudaSuccess;
+std::vector<unsigned char> dyn_smem;  // the launch's dynamic shared memory
 
 extern "C" void emu_fiber_entry() {
   (*kernel_body)();
@@ -96,14 +100,37 @@ void run_block(unsigned nthreads) {
     bool all_done = true, released = false;
     for (unsigned i = 0; i < nthreads; ++i) all_done = all_done && fibers[i].state == DONE;
     if (all_done) return;
-    // Warps whose live lanes all wait at a shuffle exchange their values.
+    // Warps whose live lanes all wait at a shuffle exchange their values; warps whose lanes all wait at a
+    // collective (an mma) run it.
     for (unsigned w = 0; w * 32 < nthreads; ++w) {
       const unsigned lo = w * 32, hi = lo + 32 < nthreads ? lo + 32 : nthreads;
-      bool all_at_shuffle = true, any = false;
+      bool all_at_shuffle = true, all_at_collective = true, any = false;
+      unsigned live = 0;
       for (unsigned i = lo; i < hi; ++i) {
         if (fibers[i].state == DONE) continue;
         any = true;
+        live++;
         all_at_shuffle = all_at_shuffle && fibers[i].state == AT_WARP_BARRIER;
+        all_at_collective = all_at_collective && fibers[i].state == AT_WARP_COLLECTIVE;
+      }
+      if (any && all_at_collective) {
+        if (live != 32) {
+          std::fprintf(stderr, "emu: a warp-wide operation (mma) with %u of 32 lanes live in block (%u, %u, %u)\n", live,
+                       blockIdx.x, blockIdx.y, blockIdx.z);
+          std::abort();
+        }
+        void* lanes[32];
+        for (unsigned i = lo; i < hi; ++i) {
+          lanes[i - lo] = fibers[i].collective_data;
+          if (fibers[i].collective_fn != fibers[lo].collective_fn) {
+            std::fprintf(stderr, "emu: lanes of a warp wait at different warp-wide operations\n");
+            std::abort();
+          }
+        }
+        fibers[lo].collective_fn(lanes);
+        for (unsigned i = lo; i < hi; ++i) fibers[i].state = RUNNABLE;
+        released = true;
+        continue;
       }
       if (!any || !all_at_shuffle) continue;
       for (unsigned i = lo; i < hi; ++i) {
@@ -139,7 +166,17 @@ void run_block(unsigned nthreads) {
 
 namespace emu {
 
-void launch(dim3 grid, dim3 block, const std::function<void()>& body) {
+void* dynamic_smem() { return dyn_smem.data(); }
+
+void warp_collective(void* lane_data, void (*fn)(void* const* lanes)) {
+  Fiber* self = current;
+  self->collective_data = lane_data;
+  self->collective_fn = fn;
+  self->state = AT_WARP_COLLECTIVE;
+  yield_to_scheduler();
+}
+
+void launch(dim3 grid, dim3 block, size_t shmem, const std::function<void()>& body) {
   const unsigned long long nthreads = 1ull * block.x * block.y * block.z;
   if (nthreads == 0 || nthreads > 1024 || grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.y > 65535 ||
       grid.z > 65535) {
@@ -151,6 +188,8 @@ void launch(dim3 grid, dim3 block, const std::function<void()>& body) {
     stacks.push_back(static_cast<char*>(std::malloc(kStackBytes)));
   }
   kernel_body = &body;
+  // Garbage, as on the device (a kernel that reads shared memory it did not write should fail its tests).
+  dyn_smem.assign(shmem + 16, 0xff);
   blockDim = block;
   gridDim = grid;
   for (unsigned z = 0; z < grid.z; ++z)
@@ -254,6 +293,35 @@ cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t) { re
 
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind, cudaStream_t) {
   std::memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+
+namespace {
+struct EmuEvent {
+  double ms;
+};
+double now_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+}  // namespace
+
+cudaError_t cudaEventCreate(cudaEvent_t* e) {
+  *e = reinterpret_cast<cudaEvent_t>(new EmuEvent{0.0});
+  return cudaSuccess;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t e) {
+  delete reinterpret_cast<EmuEvent*>(e);
+  return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t) {
+  reinterpret_cast<EmuEvent*>(e)->ms = now_ms();
+  return cudaSuccess;
+}
+cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
+  *ms = static_cast<float>(reinterpret_cast<EmuEvent*>(end)->ms - reinterpret_cast<EmuEvent*>(start)->ms);
   return cudaSuccess;
 }
 

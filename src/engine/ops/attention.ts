@@ -1,6 +1,7 @@
 /**
  * Multi-head scaled-dot-product attention on (batch, time, heads * headDim) tensors, with causal and key-padding
- * masks; fused into one kernel per direction. The softmax probabilities are saved for the backward pass.
+ * masks; fused into one kernel per direction. The forward fills a (batch, heads, tq, tk) scratch (the softmax
+ * probabilities, or whatever the backend keeps instead: see Backend.attention) that the backward pass reads.
  */
 import type { AttentionParams, Storage } from '../backend.js';
 import { releaseNow, scratch } from '../memory.js';
@@ -61,6 +62,12 @@ export function attentionPacked(qkv: Tensor, opts: AttentionOptions): Tensor {
   const res = record(out, 'attention', [qkv], (g, sink) => {
     const tgt = sink.target(qkv);
     if (!tgt) return;
+    if (be.attentionBackwardInto) {
+      // straight into the three column blocks of the packed gradient
+      be.attentionBackwardInto(p, probs, g.storage, { dq: tgt.s, dqOff: 0, ldq: W3, dk: tgt.s, dkOff: W, ldk: W3,
+        dv: tgt.s, dvOff: 2 * W, ldv: W3 }, tgt.acc);
+      return;
+    }
     const n = B * T * W;
     const dq = be.alloc('f32', n), dk = be.alloc('f32', n), dv = be.alloc('f32', n);
     be.attentionBackward(p, probs, g.storage, dq, dk, dv);

@@ -1,8 +1,9 @@
 /**
- * AdamW (decoupled weight decay, bias correction) over a list of parameters, one fused kernel call per tensor.
+ * AdamW (decoupled weight decay, bias correction) over a list of parameters, one fused kernel call per tensor (one
+ * call for all of them where the backend has adamwMulti).
  * Moment buffers live outside every memory scope; stateDict/loadStateDict let checkpoints restore them exactly.
  */
-import type { Storage } from '../backend.js';
+import type { AdamWTensor, Storage } from '../backend.js';
 import type { Tensor } from '../tensor.js';
 
 export interface AdamWOptions {
@@ -59,6 +60,18 @@ export class AdamW {
     this.stepCount++;
     const bc1 = 1 - Math.pow(this.beta1, this.stepCount);
     const bc2 = 1 - Math.pow(this.beta2, this.stepCount);
+    const be = this.params[0]?.backend;
+    if (be?.adamwMulti && this.params.every((p) => p.backend === be)) {
+      // one call for every parameter (the backend batches them into few kernel launches)
+      const list: AdamWTensor[] = [];
+      for (const p of this.params) {
+        if (!p.grad) continue;
+        const s = this.slot(p);
+        list.push({ p: p.storage, g: p.grad.storage, m: s.m, v: s.v, n: p.size, weightDecay: this.noDecay(p) ? 0 : this.weightDecay });
+      }
+      be.adamwMulti(list, lr, this.beta1, this.beta2, this.eps, bc1, bc2, gradScale);
+      return;
+    }
     for (const p of this.params) {
       if (!p.grad) continue;
       const s = this.slot(p);

@@ -4,12 +4,13 @@
  */
 import {
   MAX_RANK,
-  type ActKind, type AttentionParams, type Backend, type BinaryOp, type DType, type GemmParams, type Storage,
+  type ActKind, type AdamWTensor, type AttentionGrads, type AttentionParams, type Backend, type BinaryOp, type DType, type GemmParams, type Storage,
   type UnaryOp,
 } from '../../backend.js';
 import { anyDev, count, dev, finite, optDev, ptrOf, reach, stridedEnd, volume } from './checks.js';
 import {
-  ACT_CODE, BINARY_CODE, PRECISION_CODE, UNARY_CODE, type GemmPrecision, type NativeCuda,
+  ACT_CODE, BF16_MODE_CODE, BINARY_CODE, PRECISION_CODE, UNARY_CODE, type GemmBf16Mode, type GemmPrecision,
+  type NativeCuda,
 } from './native.js';
 import { CudaMemory, CudaStorage } from './storage.js';
 
@@ -32,6 +33,20 @@ export interface CudaBackend extends Backend {
   setPrecision(p: GemmPrecision): void;
   /** Free and total bytes of the device (all processes). */
   deviceMemory(): { free: number; total: number };
+  /** How 'bf16' GEMMs run (see GemmBf16Mode); the default is 'tune' unless $MULKI_GEMM_BF16 says otherwise. */
+  setGemmBf16Mode(mode: GemmBf16Mode): void;
+  /**
+   * GEMM shapes tuned so far, how many of them chose FAST_16BF, and how many bf16 GEMMs ran fused with the bias
+   * add that followed them (a gemm then biasAct on its output: one cuBLASLt call with a bias epilogue), and how
+   * many bf16 operand copies a GEMM took over (from the GEMM before it, or written by the kernel that produced the
+   * operand: `shadows` counts those) instead of converting again.
+   */
+  gemmTuneStats(): { shapes: number; fast: number; biasFused: number; copiesReused: number; shadows: number };
+  /** Which attention kernel the last forward call used (diagnostics and tests). */
+  readonly lastAttentionKernel: 'fused' | 'gemm' | null;
+  attentionBackwardInto(p: AttentionParams, probs: Storage, dOut: Storage, g: AttentionGrads, accumulate: boolean): void;
+  adamwMulti(tensors: readonly AdamWTensor[], lr: number, beta1: number, beta2: number, eps: number, bc1: number,
+    bc2: number, gradScale: number): void;
 }
 
 export function checkPrecision(p: unknown): GemmPrecision {
@@ -44,6 +59,9 @@ export function checkPrecision(p: unknown): GemmPrecision {
 export class CudaBackendImpl implements CudaBackend {
   readonly name = 'cuda' as const;
   private readonly mem: CudaMemory;
+  /** probs storages last written by the fused attention forward (they hold its scratch, not probabilities) */
+  private readonly fusedProbs = new WeakSet<Storage>();
+  lastAttentionKernel: 'fused' | 'gemm' | null = null;
   private precisionCode: number;
   private precisionName: GemmPrecision;
 
@@ -51,6 +69,7 @@ export class CudaBackendImpl implements CudaBackend {
     this.mem = new CudaMemory(n);
     this.precisionName = checkPrecision(precision);
     this.precisionCode = PRECISION_CODE[precision];
+    n.gemmPrecision(this.precisionCode);
   }
 
   get deviceName(): string {
@@ -64,6 +83,18 @@ export class CudaBackendImpl implements CudaBackend {
   setPrecision(p: GemmPrecision): void {
     this.precisionName = checkPrecision(p);
     this.precisionCode = PRECISION_CODE[p];
+    this.n.gemmPrecision(this.precisionCode);
+  }
+
+  setGemmBf16Mode(mode: GemmBf16Mode): void {
+    const code = BF16_MODE_CODE[mode];
+    if (code === undefined) throw new Error(`cuda: unknown bf16 GEMM mode '${String(mode)}' (expected 'tune', 'convert' or 'fast')`);
+    this.n.gemmBf16Mode(code);
+  }
+
+  gemmTuneStats(): { shapes: number; fast: number; biasFused: number; copiesReused: number; shadows: number } {
+    const [shapes, fast, biasFused, copiesReused, shadows] = this.n.gemmTuneStats();
+    return { shapes, fast, biasFused, copiesReused, shadows };
   }
 
   deviceMemory(): { free: number; total: number } {
@@ -440,29 +471,49 @@ export class CudaBackendImpl implements CudaBackend {
       p.kOff, p.ldk, v.ptr, p.vOff, p.ldv];
   }
 
+  /**
+   * In 'bf16' precision with head dim 64 the fused (FlashAttention-style) kernels run, and `probs` holds their
+   * scratch (per-row log-sum-exp and a copy of the output) instead of probabilities; the backward pass is told so
+   * through `fusedProbs`, keyed by the probs storage. Other head dims and precisions compute the probabilities.
+   */
   attention(p: AttentionParams, out: Storage, probs: Storage): void {
     const k = 'attention';
     const args = this.attentionArgs(p, k);
     const dOut = dev(out, 'f32', k, 'out'), dP = dev(probs, 'f32', k, 'probs');
     reach(dOut, p.batch * p.tq * p.heads * p.headDim, k, 'out');
     reach(dP, p.batch * p.heads * p.tq * p.tk, k, 'probs');
+    this.fusedProbs.delete(probs);
     if (p.batch * p.heads * p.tq === 0) return;
-    this.n.attention(...args, dOut.ptr, dP.ptr, this.precisionCode);
+    const fused = this.n.attention(...args, dOut.ptr, dP.ptr, this.precisionCode);
+    if (fused) this.fusedProbs.add(probs);
+    this.lastAttentionKernel = fused ? 'fused' : 'gemm';
   }
 
   attentionBackward(p: AttentionParams, probs: Storage, dOut: Storage, dq: Storage, dk: Storage, dv: Storage): void {
+    const width = p.heads * p.headDim;
+    this.attentionBackwardInto(p, probs, dOut, { dq, dqOff: 0, ldq: width, dk, dkOff: 0, ldk: width, dv, dvOff: 0,
+      ldv: width }, false);
+  }
+
+  attentionBackwardInto(p: AttentionParams, probs: Storage, dOut: Storage, g: AttentionGrads, accumulate: boolean): void {
     const k = 'attentionBackward';
     const args = this.attentionArgs(p, k);
     const dP = dev(probs, 'f32', k, 'probs'), dO = dev(dOut, 'f32', k, 'dOut');
-    const dQ = dev(dq, 'f32', k, 'dq'), dK = dev(dk, 'f32', k, 'dk'), dV = dev(dv, 'f32', k, 'dv');
+    const dQ = dev(g.dq, 'f32', k, 'dq'), dK = dev(g.dk, 'f32', k, 'dk'), dV = dev(g.dv, 'f32', k, 'dv');
     const width = p.heads * p.headDim;
     reach(dP, p.batch * p.heads * p.tq * p.tk, k, 'probs');
     reach(dO, p.batch * p.tq * width, k, 'dOut');
-    reach(dQ, p.batch * p.tq * width, k, 'dq');
-    reach(dK, p.batch * p.tk * width, k, 'dk');
-    reach(dV, p.batch * p.tk * width, k, 'dv');
+    const dest: [CudaStorage, number, number, number, string][] = [
+      [dQ, g.dqOff, g.ldq, p.tq, 'dq'], [dK, g.dkOff, g.ldk, p.tk, 'dk'], [dV, g.dvOff, g.ldv, p.tk, 'dv']];
+    for (const [s, off, ld, rows, what] of dest) {
+      count(off, k, `${what}Off`);
+      count(ld, k, `ld of ${what}`);
+      if (ld < width) throw new Error(`${k}: the row stride ${ld} of ${what} is smaller than heads * headDim = ${width}`);
+      if (p.batch * rows * width > 0) reach(s, off + (p.batch * rows - 1) * ld + width, k, what);
+    }
     if (p.batch * p.heads === 0) return;
-    this.n.attentionBackward(...args, dP.ptr, dO.ptr, dQ.ptr, dK.ptr, dV.ptr, this.precisionCode);
+    this.n.attentionBackward(...args, dP.ptr, this.fusedProbs.has(probs), dO.ptr, dQ.ptr, g.dqOff, g.ldq, dK.ptr,
+      g.dkOff, g.ldk, dV.ptr, g.dvOff, g.ldv, !!accumulate, this.precisionCode);
   }
 
   // ---- indexing ----
@@ -613,6 +664,28 @@ export class CudaBackendImpl implements CudaBackend {
     }
     for (const [s, what] of [[dp, 'p'], [dg, 'g'], [dm, 'm'], [dv, 'v']] as const) reach(s, n, k, what);
     if (n > 0) this.n.adamw(dp.ptr, dg.ptr, dm.ptr, dv.ptr, n, lr, beta1, beta2, eps, weightDecay, bc1, bc2, gradScale);
+  }
+
+  adamwMulti(tensors: readonly AdamWTensor[], lr: number, beta1: number, beta2: number, eps: number, bc1: number,
+    bc2: number, gradScale: number): void {
+    const k = 'adamwMulti';
+    for (const [val, what] of [[lr, 'lr'], [beta1, 'beta1'], [beta2, 'beta2'], [eps, 'eps'], [gradScale, 'gradScale']] as const) {
+      finite(val, k, what);
+    }
+    if (!(bc1 > 0 && bc1 <= 1) || !(bc2 > 0 && bc2 <= 1)) {
+      throw new Error(`${k}: bias corrections must be in (0, 1] (1 - beta^t with t >= 1), got bc1 = ${bc1}, bc2 = ${bc2}`);
+    }
+    const table = new Float64Array(6 * tensors.length);
+    tensors.forEach((t, i) => {
+      const w = `tensor ${i}`;
+      const dp = dev(t.p, 'f32', k, `${w} p`), dg = dev(t.g, 'f32', k, `${w} g`);
+      const dm = dev(t.m, 'f32', k, `${w} m`), dv = dev(t.v, 'f32', k, `${w} v`);
+      count(t.n, k, `${w} n`);
+      finite(t.weightDecay, k, `${w} weightDecay`);
+      for (const [s, what] of [[dp, 'p'], [dg, 'g'], [dm, 'm'], [dv, 'v']] as const) reach(s, t.n, k, `${w} ${what}`);
+      table.set([dp.ptr, dg.ptr, dm.ptr, dv.ptr, t.n, t.weightDecay], 6 * i);
+    });
+    if (tensors.length > 0) this.n.adamwMulti(table, lr, beta1, beta2, eps, bc1, bc2, gradScale);
   }
 
   synchronize(): void {

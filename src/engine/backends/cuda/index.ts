@@ -8,7 +8,7 @@ import { CudaBackendImpl, checkPrecision, type CudaBackend } from './cuda-backen
 import { loadNative, type GemmPrecision } from './native.js';
 
 export type { CudaBackend, CudaDeviceInfo } from './cuda-backend.js';
-export type { GemmPrecision } from './native.js';
+export type { GemmBf16Mode, GemmPrecision } from './native.js';
 export { CudaStorage } from './storage.js';
 
 /**

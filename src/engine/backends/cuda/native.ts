@@ -11,6 +11,13 @@ import type { ActKind, BinaryOp, UnaryOp } from '../../backend.js';
 export type GemmPrecision = 'fp32' | 'tf32' | 'bf16';
 
 export const PRECISION_CODE: Record<GemmPrecision, number> = { fp32: 0, tf32: 1, bf16: 2 };
+/**
+ * How 'bf16' GEMMs run: 'convert' makes bf16 copies of both operands for a bf16 cuBLAS GEMM, 'fast' hands cuBLAS
+ * the f32 operands with CUBLAS_COMPUTE_32F_FAST_16BF, 'tune' (default; $MULKI_GEMM_BF16 overrides) times both the
+ * first time each GEMM shape is seen and keeps the faster. All round operands to bf16 with fp32 accumulation.
+ */
+export type GemmBf16Mode = 'tune' | 'convert' | 'fast';
+export const BF16_MODE_CODE: Record<GemmBf16Mode, number> = { tune: 0, convert: 1, fast: 2 };
 export const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 export const UNARY_CODE: Record<UnaryOp, number> = {
   neg: 0, exp: 1, log: 2, sqrt: 3, rsqrt: 4, square: 5, abs: 6, recip: 7,
@@ -46,6 +53,15 @@ export interface NativeCuda {
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, beta: number,
     a: P, aOff: number, lda: number, strideA: number, b: P, bOff: number, ldb: number, strideB: number,
     c: P, cOff: number, ldc: number, strideC: number, batch: number, precision: number): void;
+  /** 0 tune, 1 convert, 2 fast (native/cuda/cublas_dl.h) */
+  gemmBf16Mode(mode: number): void;
+  /**
+   * [GEMM shapes tuned, how many chose FAST_16BF, GEMMs fused with their bias, bf16 operand copies reused, bf16
+   * copies written by the kernels producing GEMM operands]
+   */
+  gemmTuneStats(): [number, number, number, number, number];
+  /** The backend's GEMM precision code (for the kernels that write bf16 copies of GEMM operands). */
+  gemmPrecision(precision: number): void;
   binary(op: number, a: P, aStrides: readonly number[], b: P, bStrides: readonly number[], out: P,
     outShape: readonly number[]): void;
   unary(op: number, x: P, out: P, n: number): void;
@@ -65,12 +81,14 @@ export interface NativeCuda {
     accumulate: boolean): void;
   l2Normalize(x: P, rows: number, cols: number, eps: number, y: P, norms: P): void;
   l2NormalizeBackward(dy: P, y: P, norms: P, rows: number, cols: number, dx: P, accumulate: boolean): void;
+  /** Returns true when the fused kernel ran: probs then holds its scratch (log-sum-exp, output copy). */
   attention(batch: number, heads: number, tq: number, tk: number, headDim: number, scale: number, causal: boolean,
     keyMask: P, q: P, qOff: number, ldq: number, k: P, kOff: number, ldk: number, v: P, vOff: number, ldv: number,
-    out: P, probs: P, precision: number): void;
+    out: P, probs: P, precision: number): boolean;
   attentionBackward(batch: number, heads: number, tq: number, tk: number, headDim: number, scale: number,
     causal: boolean, keyMask: P, q: P, qOff: number, ldq: number, k: P, kOff: number, ldk: number, v: P,
-    vOff: number, ldv: number, probs: P, dOut: P, dq: P, dk: P, dv: P, precision: number): void;
+    vOff: number, ldv: number, probs: P, fused: boolean, dOut: P, dq: P, dqOff: number, lddq: number, dk: P,
+    dkOff: number, lddk: number, dv: P, dvOff: number, lddv: number, accumulate: boolean, precision: number): void;
   indexSelect(src: P, outer: number, n: number, inner: number, idx: P, nIdx: number, out: P): void;
   indexAdd(dOut: P, outer: number, n: number, inner: number, idx: P, nIdx: number, dSrc: P): void;
   im2patch(x: P, batch: number, channels: number, height: number, width: number, p: number, out: P): void;
@@ -85,6 +103,9 @@ export interface NativeCuda {
   topk(x: P, rows: number, cols: number, k: number, values: P, indices: P): void;
   adamw(p: P, g: P, m: P, v: P, n: number, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, bc1: number, bc2: number, gradScale: number): void;
+  /** table: [p, g, m, v, n, weightDecay] per tensor */
+  adamwMulti(table: Float64Array, lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number,
+    gradScale: number): void;
 }
 
 /** The folder of the mulki package: walk up from this file to the package.json named "mulki". */
