@@ -69,7 +69,7 @@ fi
 
 # 4b. the CLIP golden test (PyTorch + transformers reference outputs and gradients) on cuda, with the fixtures carried
 #     in .device-fixtures (../shared does not travel)
-step golden 120 env MULKI_FIXTURES=.device-fixtures node --test dist/test/clip/golden.test.js
+step golden 240 env MULKI_FIXTURES=.device-fixtures node --test dist/test/clip/golden.test.js dist/test/engine/ops-gradcheck.test.js dist/test/engine/train.test.js
 
 # 5. PyTorch reference timings
 step torch 200 env PYTHONUNBUFFERED=1 python3 bench/gpu/torch_step.py

@@ -91,6 +91,13 @@ export function writeCard(dir: string, card: ModelCard): void {
     '',
     z.chanceNote,
     '',
+    '## Licence',
+    '',
+    'The weights are derived from the corpus above. Because part of it is OpenMoji (CC BY-SA 4.0), the model files are',
+    'offered under CC BY-SA 4.0 ("mulki-clip-small" by the mulki authors, trained on images by OpenMoji - the open-source',
+    'emoji and icon project, Noto Emoji (Apache-2.0) and the Open Clip Art Library (public domain)); mulki\'s code is',
+    'Apache-2.0.',
+    '',
     `Made ${card.createdAt} by mulki ${card.mulkiVersion}.`,
     '',
   ];

@@ -37,15 +37,15 @@ const PINNED: Record<string, string> = {
   'FashionMNIST/train': 'eaae1deed0c2665d',
   'FashionMNIST/val': '6c7e2b7438829529',
   'FashionMNIST/test': '5ddeab621fcd9b46',
-  'QuickDraw-Animals/train': 'c112864b2ec308ba',
-  'QuickDraw-Animals/val': '658e0d8546c48055',
-  'QuickDraw-Animals/test': '5691425facbd4d7f',
-  'QuickDraw-Objects/train': 'dfc89b9b1f30fb95',
-  'QuickDraw-Objects/val': '5aa48ba41e55920e',
-  'QuickDraw-Objects/test': '5691425facbd4d7f',
-  'QuickDraw-Vehicles/train': 'ac537a5e324335be',
-  'QuickDraw-Vehicles/val': '8819ffb08f4a74ac',
-  'QuickDraw-Vehicles/test': '5691425facbd4d7f',
+  'QuickDraw-1/train': '797c2bfc8d09678a',
+  'QuickDraw-1/val': '77dd62b40467e899',
+  'QuickDraw-1/test': '5691425facbd4d7f',
+  'QuickDraw-2/train': 'fba4c233a1f60160',
+  'QuickDraw-2/val': 'b7fdf88761219a7b',
+  'QuickDraw-2/test': '5691425facbd4d7f',
+  'QuickDraw-3/train': '41df8f1ea261add6',
+  'QuickDraw-3/val': '6a829a55fd207e97',
+  'QuickDraw-3/test': '5691425facbd4d7f',
   'Twemoji/train': '18fb8fb2bbee8fb6',
   'Twemoji/val': '4efd51198fcecb66',
   'Twemoji/test': '25f3fe213e847bd0',
@@ -176,7 +176,7 @@ test('an absent Debian source is skipped with a reason, or refused with the inst
     missing: 'skip',
     onSkip: (name, why) => reasons.push(`${name}: ${why}`),
   });
-  assert.deepEqual(tasks.map((t) => t.name), ['MNIST', 'QuickDraw-Animals', 'QuickDraw-Objects', 'QuickDraw-Vehicles', 'Twemoji']);
+  assert.deepEqual(tasks.map((t) => t.name), ['MNIST', 'QuickDraw-1', 'QuickDraw-2', 'QuickDraw-3', 'Twemoji']);
   assert.ok(tasks.length >= 5, 'the stream without Debian sources still has five tasks');
   assert.equal(reasons.length, 2);
   assert.match(reasons[0]!, /^ClipArt: .*apt-get install openclipart-svg/);

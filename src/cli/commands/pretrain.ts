@@ -20,6 +20,7 @@ import { corpusDir } from '../../cl/mtil-offline-stream.js';
 import { mulkiVersion } from '../../cl/results.js';
 import { fmtTime } from '../../cl/progress.js';
 import { Pretrainer } from '../../pretrain/trainer.js';
+import { ClipTokenizer } from '../../clip/tokenizer.js';
 import { promptTexts, prunedVocabulary } from '../../pretrain/vocabulary.js';
 import { writeCard, writeModelFolder, type ModelCard } from '../../pretrain/model-card.js';
 import { num, str, UsageError, type FlagSpec, type Parsed } from '../args.js';
@@ -81,9 +82,16 @@ export async function pretrainCommand(p: Parsed): Promise<void> {
   }
   const corpus = openCorpus(cdir);
   const tasks: MtilOfflineTask[] = mtilOfflineTasks('I', { missing: 'skip' });
-  const captions: string[] = [];
-  for (let i = 0; i < corpus.length; i++) captions.push(...corpus.captions(i));
-  const { tokenizer } = prunedVocabulary([...captions, ...promptTexts(tasks)]);
+  // The pruned vocabulary is made once per pre-training and kept in the work folder, so a resumed run (or one that
+  // only rewrites the card) uses the ids the weights were trained with.
+  let tokenizer: ClipTokenizer;
+  if (existsSync(join(work, 'vocab.json'))) tokenizer = ClipTokenizer.fromHfFolder(work);
+  else {
+    const captions: string[] = [];
+    for (let i = 0; i < corpus.length; i++) captions.push(...corpus.captions(i));
+    tokenizer = prunedVocabulary([...captions, ...promptTexts(tasks)]).tokenizer;
+    tokenizer.saveHfFiles(work);
+  }
   const arch = builtinArch(tokenizer.vocabSize, n('width', 192), n('vision-layers', 4), n('text-layers', 3));
   const be = getBackend(device);
   const pt = new Pretrainer(be, arch, corpus, tokenizer, settings, work);
