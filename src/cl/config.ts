@@ -13,12 +13,17 @@ export interface TrainSettings {
   iterations: number | null;
   /** Overrides every task's learning rate when set. */
   lr: number | null;
-  batchSize: number;
+  /** Batch size (null: the benchmark's recipe: 64 for MTIL). */
+  batchSize: number | null;
   /** Warm-up steps per task (null: the benchmark's recipe: 100 for MTIL). */
   warmup: number | null;
   weightDecay: number;
   labelSmoothing: number;
-  logitScale: number;
+  /**
+   * Fixed logit scale of the recipe (logit_scale does not train). null: the pre-trained model's own learned scale,
+   * exp(logit_scale) -- 100 for OpenAI's CLIP, as ZSCL fixes it.
+   */
+  logitScale: number | null;
   trainable: 'all' | 'image' | 'text';
   /** Max global gradient norm (0 = no clipping). */
   gradClip: number;
@@ -63,7 +68,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   fewShot: 0,
   method: 'mulki',
   methodOptions: {},
-  train: { iterations: null, lr: null, batchSize: 64, warmup: null, weightDecay: 0, labelSmoothing: 0.2, logitScale: 100, trainable: 'all', gradClip: 0 },
+  train: { iterations: null, lr: null, batchSize: null, warmup: null, weightDecay: 0, labelSmoothing: 0.2, logitScale: null, trainable: 'all', gradClip: 0 },
   eval: { batchSize: 256 },
   seed: 1,
   device: 'cpu',
@@ -137,11 +142,11 @@ function validate(c: Obj): RunConfig {
     train: {
       iterations: t.iterations === null ? null : num(t.iterations, 'train.iterations', 0, true),
       lr: t.lr === null ? null : num(t.lr, 'train.lr', 0),
-      batchSize: num(t.batchSize, 'train.batchSize', 1, true),
+      batchSize: t.batchSize === null ? null : num(t.batchSize, 'train.batchSize', 1, true),
       warmup: t.warmup === null ? null : num(t.warmup, 'train.warmup', 0, true),
       weightDecay: num(t.weightDecay, 'train.weightDecay', 0),
       labelSmoothing: num(t.labelSmoothing, 'train.labelSmoothing', 0),
-      logitScale: num(t.logitScale, 'train.logitScale', 0),
+      logitScale: t.logitScale === null ? null : num(t.logitScale, 'train.logitScale', 0),
       trainable: t.trainable as TrainSettings['trainable'],
       gradClip: num(t.gradClip, 'train.gradClip', 0),
     },

@@ -18,7 +18,7 @@ import type { Stream, Task } from './stream.js';
  * The benchmark's default recipe (the MTIL recipe scaled to the small model and datasets; chosen on the validation
  * splits, see docs/results.md): iterations per task, learning rate, batch size.
  */
-export const MTIL_OFFLINE_RECIPE = { iterations: 100, lr: 1e-4, batchSize: 64, warmup: 10 };
+export const MTIL_OFFLINE_RECIPE = { iterations: 100, lr: 1e-4, batchSize: 32, warmup: 10 };
 
 export function mtilOfflineStream(c: RunConfig): Stream {
   const tasks: Task[] = mtilOfflineTasks(c.order, { missing: 'skip' }).map((t) => {
@@ -30,7 +30,7 @@ export function mtilOfflineStream(c: RunConfig): Stream {
       val: t.val,
       iterations: c.train.iterations ?? MTIL_OFFLINE_RECIPE.iterations,
       lr: c.train.lr ?? MTIL_OFFLINE_RECIPE.lr,
-      batchSize: c.train.batchSize,
+      batchSize: c.train.batchSize ?? MTIL_OFFLINE_RECIPE.batchSize,
       warmup: c.train.warmup ?? MTIL_OFFLINE_RECIPE.warmup,
     };
   });
@@ -66,6 +66,3 @@ export function corpusReference(size = 32): CaptionedDataset {
     caption: (i) => corpus.captions(i)[0]!,
   };
 }
-
-/** `mulki demo`'s sizing of the recipe: fewer, smaller steps so that the whole stream runs in minutes on 2 cores. */
-export const DEMO_RECIPE = { iterations: 40, batchSize: 32 };

@@ -14,7 +14,7 @@ export function mtilTaskSettings(name: string, c: RunConfig): { iterations: numb
   return {
     iterations: c.train.iterations ?? (c.fewShot > 0 ? 500 : 1000),
     lr: c.train.lr ?? (name === 'Aircraft' || name === 'MNIST' ? 5e-5 : 1e-5),
-    batchSize: c.train.batchSize,
+    batchSize: c.train.batchSize ?? 64,
     warmup: c.train.warmup ?? 100,
   };
 }

@@ -81,6 +81,8 @@ export async function runContinual(inp: RunInputs): Promise<RunResults> {
   const student = opened.model;
   const tok = opened.tokenizer;
   setTrainable(student, c.train.trainable);
+  // The recipe's fixed logit scale: given, or the pre-trained model's own (read before any training).
+  const logitScale = c.train.logitScale ?? Math.exp(student.logitScale.item());
   let initial: ClipModel | null = null;
   const cost = { teacherForwards: 0, extraStorageBytes: 0 };
   const method = createMethod(c.method, c.methodOptions);
@@ -130,7 +132,7 @@ export async function runContinual(inp: RunInputs): Promise<RunResults> {
     writeReport(out, r);
     return r;
   };
-  const evalOpts = { batchSize: c.eval.batchSize, ...(pool ? { pool } : { workers: 0 }), skipCorrupt: c.skipCorrupt, logitScale: c.train.logitScale };
+  const evalOpts = { batchSize: c.eval.batchSize, ...(pool ? { pool } : { workers: 0 }), skipCorrupt: c.skipCorrupt, logitScale };
 
   try {
     if (!st.zeroShot) {
@@ -251,7 +253,7 @@ export async function runContinual(inp: RunInputs): Promise<RunResults> {
         return stepOf();
       },
       classPrompts,
-      logitScale: c.train.logitScale,
+      logitScale,
       labelSmoothing: c.train.labelSmoothing,
       rng: new Rng(seedOf(c.seed, 'method', taskIndex)),
       cost,

@@ -6,7 +6,6 @@ import { join, resolve } from 'node:path';
 import { resolveConfig } from '../../cl/config.js';
 import { Progress } from '../../cl/progress.js';
 import { inputsFromConfig, runContinual } from '../../cl/trainer.js';
-import { DEMO_RECIPE } from '../../cl/mtil-offline-stream.js';
 import { overridesFromFlags, RUN_FLAGS } from './run.js';
 import type { FlagSpec, Parsed } from '../args.js';
 
@@ -17,7 +16,6 @@ export const DEMO_FLAGS: Record<string, FlagSpec> = Object.fromEntries(
 export async function demoCommand(p: Parsed): Promise<void> {
   const config = resolveConfig({
     model: 'builtin', benchmark: 'mtil-offline', order: 'I', method: 'mulki', out: join('runs', 'demo'),
-    train: { iterations: DEMO_RECIPE.iterations, batchSize: DEMO_RECIPE.batchSize },
   }, overridesFromFlags(p, 'demo'));
   const progress = new Progress(config.jsonLogs);
   const inputs = await inputsFromConfig(config);

@@ -19,7 +19,7 @@ export async function evalCommand(p: Parsed): Promise<void> {
   const workers = c.workers < 0 ? availableParallelism() : c.workers;
   const pool = workers > 0 ? new WorkerPool(workers) : null;
   try {
-    const row = await evaluateAll(model, tokenizer, stream.tasks.map((t) => t.test), { batchSize: c.eval.batchSize, ...(pool ? { pool } : { workers: 0 }), skipCorrupt: c.skipCorrupt, logitScale: c.train.logitScale });
+    const row = await evaluateAll(model, tokenizer, stream.tasks.map((t) => t.test), { batchSize: c.eval.batchSize, ...(pool ? { pool } : { workers: 0 }), skipCorrupt: c.skipCorrupt, logitScale: c.train.logitScale ?? Math.exp(model.logitScale.item()) });
     console.log(`${description}\n${stream.name}, test splits:`);
     stream.tasks.forEach((t, j) => console.log(`  ${t.name.padEnd(16)} ${row[j]!.toFixed(2)}%`));
     console.log(`  ${'mean'.padEnd(16)} ${(row.reduce((a, b) => a + b, 0) / row.length).toFixed(2)}%`);
