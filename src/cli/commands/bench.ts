@@ -94,7 +94,10 @@ export async function benchCommand(p: Parsed): Promise<void> {
   const ablations: { name: string; r: RunResults }[] = [];
   if (!bool(p, 'no-ablations')) {
     for (const a of ABLATIONS) {
-      ablations.push({ name: a.name, r: await runOnce({ ...common, method: 'mulki', seed: seeds[0], methodOptions: { ...mulkiOpts, ...a.options }, out: join(out, 'ablations', slug(a.name)) }, progress) });
+      // The full method is the MulKI run of the first seed above (same config): reuse it.
+      const full = Object.keys(a.options).length === 0 && methods.includes('mulki');
+      const dir = full ? join(out, 'mulki', `seed${seeds[0]}`) : join(out, 'ablations', slug(a.name));
+      ablations.push({ name: a.name, r: await runOnce({ ...common, method: 'mulki', seed: seeds[0], methodOptions: { ...mulkiOpts, ...a.options }, out: dir }, progress) });
     }
   }
   const minutes = (Date.now() - t0) / 60000;
