@@ -39,3 +39,48 @@ test('mulki help, info and argument errors', () => {
   const unknown = mulki('frobnicate');
   assert.equal(unknown.status, 2);
 });
+
+test('mulki data check names what is missing; mulki report re-renders a run and compares runs', async () => {
+  const { mkdtempSync, rmSync, existsSync, statSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { runContinual } = await import('../../src/cl/trainer.js');
+  const { Progress } = await import('../../src/cl/progress.js');
+  const { tinyInputs } = await import('../helpers/tiny-run.js');
+  const dir = mkdtempSync(join(tmpdir(), 'mulki-cli-'));
+  try {
+    const dc = mulki('data', 'check', '--data', dir);
+    assert.equal(dc.status, 1, 'an empty folder is not a complete MTIL copy');
+    assert.match(dc.stdout, /missing\s+Aircraft/);
+    assert.match(dc.stdout, /missing\s+SUN397/);
+    const quiet = new Progress(false, { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream);
+    for (const m of ['finetune', 'zeroshot']) await runContinual({ ...tinyInputs(join(dir, m), m, {}, 3), progress: quiet });
+    const before = statSync(join(dir, 'finetune', 'report.html')).mtimeMs;
+    const r = mulki('report', join(dir, 'finetune'), join(dir, 'zeroshot'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(existsSync(join(dir, 'finetune', 'report.md')));
+    assert.ok(statSync(join(dir, 'finetune', 'report.html')).mtimeMs >= before);
+    assert.match(r.stdout, /\| Method \| Model \| Stream \| Runs \| Transfer \| Avg \| Last \|/);
+    assert.match(r.stdout, /\| finetune \|/);
+    assert.match(r.stdout, /\| zeroshot \|/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('mulki eval prints and writes the accuracy of a model on every test set of a stream', async () => {
+  const { mkdtempSync, rmSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'mulki-eval-'));
+  try {
+    const r = mulki('eval', '--model', 'builtin', '--benchmark', 'custom', '--datasets', 'MNIST', '--workers', '0', '--out', dir);
+    assert.equal(r.status, 0, r.stderr);
+    const m = /MNIST\s+([\d.]+)%/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    const j = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as { datasets: string[]; accuracy: number[] };
+    assert.deepEqual(j.datasets, ['MNIST']);
+    assert.equal(j.accuracy[0]!.toFixed(2), Number(m![1]).toFixed(2));
+    assert.ok(j.accuracy[0]! > 20, `the built-in model reads digits above twice chance: ${j.accuracy[0]}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
