@@ -175,7 +175,11 @@ export function fromHfConfig(hf: HfDict, source = 'config.json'): ClipConfig {
   }, source);
 }
 
-/** ClipConfig -> Hugging Face CLIPConfig (config.json), loadable by transformers' CLIPModel. */
+/**
+ * ClipConfig -> Hugging Face CLIPConfig (config.json), loadable by transformers' CLIPModel. Float fields whose value
+ * is integral (initializer_factor 1.0, attention_dropout 0.0) are left to their defaults: JSON writes them as
+ * integers, which transformers 5 rejects for float fields.
+ */
 export function toHfConfig(c: ClipConfig): HfDict {
   const hfAct = (a: ActKind): string => (a === 'gelu_tanh' ? 'gelu_pytorch_tanh' : a);
   return {
@@ -183,7 +187,6 @@ export function toHfConfig(c: ClipConfig): HfDict {
     model_type: 'clip',
     projection_dim: c.embedDim,
     logit_scale_init_value: c.logitScaleInit,
-    initializer_factor: 1.0,
     torch_dtype: 'float32',
     text_config: {
       model_type: 'clip_text_model',
@@ -199,9 +202,7 @@ export function toHfConfig(c: ClipConfig): HfDict {
       eos_token_id: c.text.pooling === 'argmax' ? 2 : c.text.eosTokenId,
       pad_token_id: c.text.padTokenId,
       projection_dim: c.embedDim,
-      attention_dropout: 0.0,
       initializer_range: 0.02,
-      initializer_factor: 1.0,
     },
     vision_config: {
       model_type: 'clip_vision_model',
@@ -215,9 +216,7 @@ export function toHfConfig(c: ClipConfig): HfDict {
       hidden_act: hfAct(c.vision.act),
       layer_norm_eps: c.vision.eps,
       projection_dim: c.embedDim,
-      attention_dropout: 0.0,
       initializer_range: 0.02,
-      initializer_factor: 1.0,
     },
   };
 }

@@ -171,19 +171,37 @@ export class ClipTokenizer {
   }
 
   /**
-   * A tokenizer over a subset of this vocabulary (a small model's embedding table): the kept tokens renumbered
-   * 0..K-1 in their original order, then <|unk|>, <|startoftext|>, <|endoftext|> (so the end token keeps the
-   * largest id and argmax pooling still finds it). The BPE merges are unchanged; tokens outside the subset become
-   * <|unk|>. `idMap` gives the new id of each kept original id.
+   * A tokenizer over a subset of this vocabulary (a small model's embedding table). The kept tokens are closed under
+   * the BPE merges that build them (every intermediate token of a kept token is kept too) and only the merges whose
+   * two parts and result are all kept remain, so a kept token is still produced exactly as before, and the folder
+   * loads in Hugging Face's BPE, which requires every merge to be in the vocabulary. Ids: the kept tokens renumbered
+   * 0..K-1 in their original order, then <|unk|>, <|startoftext|>, <|endoftext|> (the end token keeps the largest id,
+   * so argmax pooling still finds it). Anything else encodes as <|unk|>. `idMap` gives the new id of each kept id.
    */
   pruned(keep: Iterable<number>): { tokenizer: ClipTokenizer; idMap: Map<number, number> } {
-    const ids = [...new Set(keep)].filter((id) => id !== this.sotId && id !== this.eotId && id !== this.unkId).sort((a, b) => a - b);
+    const madeBy = new Map<string, readonly [string, string]>();
+    for (const m of this.merges) if (!madeBy.has(m[0] + m[1])) madeBy.set(m[0] + m[1], m);
+    const keepTokens = new Set<string>();
+    const close = (tok: string): void => {
+      if (keepTokens.has(tok)) return;
+      keepTokens.add(tok);
+      const m = madeBy.get(tok);
+      if (m) {
+        close(m[0]);
+        close(m[1]);
+      }
+    };
+    for (const id of keep) {
+      if (id === this.sotId || id === this.eotId || id === this.unkId) continue;
+      const tok = this.decoder[id];
+      if (tok === undefined) throw new Error(`pruned: id ${id} is not in the vocabulary`);
+      close(tok);
+    }
+    const ids = [...keepTokens].map((t) => this.encoder.get(t)!).filter((id) => id !== undefined).sort((a, b) => a - b);
     const encoder = new Map<string, number>();
     const idMap = new Map<number, number>();
     ids.forEach((id, k) => {
-      const tok = this.decoder[id];
-      if (tok === undefined) throw new Error(`pruned: id ${id} is not in the vocabulary`);
-      encoder.set(tok, k);
+      encoder.set(this.decoder[id]!, k);
       idMap.set(id, k);
     });
     encoder.set(UNK, ids.length);
@@ -191,7 +209,8 @@ export class ClipTokenizer {
     encoder.set(EOT, ids.length + 2);
     idMap.set(this.sotId, ids.length + 1);
     idMap.set(this.eotId, ids.length + 2);
-    return { tokenizer: new ClipTokenizer(encoder, this.merges, `${this.source} (pruned to ${encoder.size} tokens)`), idMap };
+    const merges = this.merges.filter(([a, b]) => encoder.has(a) && encoder.has(b) && encoder.has(a + b));
+    return { tokenizer: new ClipTokenizer(encoder, merges, `${this.source} (pruned to ${encoder.size} tokens)`), idMap };
   }
 
   /** Token ids of a text, without start/end tokens. */
