@@ -2,9 +2,10 @@
  * The compiled CUDA addon (native/cuda/build/mulki_cuda.node): its function table, the codes shared with the C++
  * side (native/cuda/kernels.h), and how it is found and loaded. Device pointers travel as numbers; 0 means "none".
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { packageRoot as assetsPackageRoot } from '../../../assets.js';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActKind, BinaryOp, UnaryOp } from '../../backend.js';
 
@@ -108,21 +109,12 @@ export interface NativeCuda {
     gradScale: number): void;
 }
 
-/** The folder of the mulki package: walk up from this file to the package.json named "mulki". */
+/** The folder of the mulki package (src/assets.ts), or null when this file is not inside one. */
 export function packageRoot(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'mulki') return dir;
-      } catch {
-        // an unreadable package.json: keep walking up
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) return null;
-    dir = up;
+  try {
+    return assetsPackageRoot();
+  } catch {
+    return null;
   }
 }
 
