@@ -28,7 +28,7 @@ import { writeReport } from '../report/index.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import type { RunConfig } from './config.js';
 import { evaluateAll } from './evaluate.js';
-import type { Method, MethodContext, ReferenceData } from './method.js';
+import type { MethodContext, ReferenceData } from './method.js';
 import { createMethod } from './methods/index.js';
 import { Progress } from './progress.js';
 import { ReferenceStream, type CaptionedDataset } from './reference.js';
