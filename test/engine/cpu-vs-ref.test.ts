@@ -13,6 +13,7 @@ import type { ActKind, AttentionParams, Backend, BinaryOp, GemmParams, Storage, 
 import { createRefBackend } from '../../src/engine/backends/ref/index.js';
 import { tryLoadCpuBackend, type CpuBackend, type CpuIsa } from '../../src/engine/backends/cpu/index.js';
 import { Rng } from '../../src/engine/rng.js';
+import { randomArrays } from '../helpers/random.js';
 
 const loaded = tryLoadCpuBackend();
 const cpu: CpuBackend | null = 'error' in loaded ? null : loaded.backend;
@@ -22,22 +23,7 @@ const rng = new Rng('cpu-vs-ref');
 
 type Host = Float32Array | Int32Array;
 
-function randn(n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
-  return a;
-}
-function uniform(n: number, lo: number, hi: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.range(lo, hi);
-  return a;
-}
-function ints(n: number, lo: number, hi: number): Int32Array {
-  const a = new Int32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + rng.int(hi - lo);
-  return a;
-}
-
+const { randn, uniform, ints } = randomArrays(rng);
 /** |actual - expected| <= tol * (1 + |expected|) elementwise (NaN matches NaN), naming the first offender. */
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
   assert.equal(actual.length, expected.length, `${what}: length`);

@@ -13,6 +13,7 @@ import type {
 import { createRefBackend } from '../../src/engine/backends/ref/index.js';
 import { tryLoadCudaBackend, type CudaBackend } from '../../src/engine/backends/cuda/index.js';
 import { Rng } from '../../src/engine/rng.js';
+import { randomArrays } from '../helpers/random.js';
 
 const loaded = tryLoadCudaBackend({ precision: 'fp32' });
 const skip: string | false = 'error' in loaded ? `cuda backend unavailable: ${loaded.error}` : false;
@@ -36,24 +37,7 @@ function out(size: number, dtype: DType = 'f32'): Twin {
   return twin(dtype === 'f32' ? new Float32Array(size).fill(NaN) : new Int32Array(size).fill(-777));
 }
 
-function randn(n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
-  return a;
-}
-
-function uniform(n: number, lo: number, hi: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.range(lo, hi);
-  return a;
-}
-
-function ints(n: number, lo: number, hi: number): Int32Array {
-  const a = new Int32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + rng.int(hi - lo);
-  return a;
-}
-
+const { randn, uniform, ints } = randomArrays(rng);
 /** Runs the same kernel calls on both backends; `s` picks a twin's storage for the backend at hand. */
 function both(fn: (b: Backend, s: (t: Twin) => Storage) => void): void {
   fn(ref, (t) => t.ref);

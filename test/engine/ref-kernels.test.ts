@@ -8,15 +8,12 @@ import type { ActKind, BinaryOp, GemmParams, Storage, UnaryOp } from '../../src/
 import { createRefBackend } from '../../src/engine/backends/ref/index.js';
 import { erf } from '../../src/engine/backends/ref/erf.js';
 import { Rng } from '../../src/engine/rng.js';
+import { randomArrays } from '../helpers/random.js';
 
 const be = createRefBackend();
 const rng = new Rng('ref-kernels');
 
-function randn(n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
-  return a;
-}
+const { randn } = randomArrays(rng);
 const up = (a: ArrayLike<number>): Storage => be.upload(Float32Array.from(a));
 const upI = (a: ArrayLike<number>): Storage => be.upload(Int32Array.from(a));
 const down = (s: Storage): Float32Array => be.download(s) as Float32Array;
