@@ -167,6 +167,15 @@ test('weight ensemble is the uniform average of its seed and snapshots; interpol
   interpolateInto(out, a, b, 0.25);
   const po = pick(out);
   for (let i = 0; i < 50; i++) close(po[i]!, 0.25 * pa[i]! + 0.75 * pb[i]!, 1e-6, 'interpolation');
+  // In place, as WiSE-FT does (target = a), and with target = b.
+  const a2 = createClip(be, TINY_CONFIG, 1);
+  interpolateInto(a2, a2, b, 0.25);
+  const pa2 = pick(a2);
+  for (let i = 0; i < 50; i++) close(pa2[i]!, 0.25 * pa[i]! + 0.75 * pb[i]!, 1e-6, 'interpolation into a');
+  const b2 = createClip(be, TINY_CONFIG, 2);
+  interpolateInto(b2, a, b2, 0.25);
+  const pb2 = pick(b2);
+  for (let i = 0; i < 50; i++) close(pb2[i]!, 0.25 * pa[i]! + 0.75 * pb[i]!, 1e-6, 'interpolation into b');
   avg.reset(c);
   assert.equal(avg.count, 1);
   assert.deepEqual([...pick(avg.model).slice(0, 20)], [...pc.slice(0, 20)]);

@@ -47,7 +47,10 @@ export function teacherTextFeatures(teacher: ClipModel, ctx: MethodContext): Ten
   return noGrad(() => encodeTexts(teacher, ctx.tokenizer, ctx.classPrompts));
 }
 
-/** target <- alpha * a + (1 - alpha) * b, parameter by parameter (device-side). */
+/**
+ * target <- alpha * a + (1 - alpha) * b, parameter by parameter (device-side). The target may be `a` or `b` itself
+ * (WiSE-FT mixes the student in place): the aliased operand is scaled first, the other one added.
+ */
 export function interpolateInto(target: ClipModel, a: ClipModel, b: ClipModel, alpha: number): void {
   const pa = a.stateDict();
   const pb = b.stateDict();
@@ -55,9 +58,14 @@ export function interpolateInto(target: ClipModel, a: ClipModel, b: ClipModel, a
     const x = pa.get(n)!;
     const y = pb.get(n)!;
     const be = t.backend;
-    if (t !== y) be.copy(y.storage, 0, t.storage, 0, t.size);
-    be.affine(t.storage, 1 - alpha, 0, t.storage, t.size);
-    be.axpy(alpha, x.storage, 0, t.storage, 0, t.size);
+    if (t === x) {
+      be.affine(t.storage, alpha, 0, t.storage, t.size);
+      be.axpy(1 - alpha, y.storage, 0, t.storage, 0, t.size);
+    } else {
+      if (t !== y) be.copy(y.storage, 0, t.storage, 0, t.size);
+      be.affine(t.storage, 1 - alpha, 0, t.storage, t.size);
+      be.axpy(alpha, x.storage, 0, t.storage, 0, t.size);
+    }
   }
 }
 
