@@ -32,6 +32,8 @@ export function mtilOfflineStream(c: RunConfig): Stream {
       lr: c.train.lr ?? MTIL_OFFLINE_RECIPE.lr,
       batchSize: c.train.batchSize ?? MTIL_OFFLINE_RECIPE.batchSize,
       warmup: c.train.warmup ?? MTIL_OFFLINE_RECIPE.warmup,
+      // Ten weight-average snapshots per task, as ZSCL's 100 in MTIL's 1000 steps.
+      snapshotEvery: Math.max(1, Math.round((c.train.iterations ?? MTIL_OFFLINE_RECIPE.iterations) / 10)),
     };
   });
   return { name: `MTIL-Offline Order ${c.order}${c.fewShot ? ` (${c.fewShot}-shot)` : ''}${c.evalSplit === 'val' ? ' [validation splits]' : ''}`, tasks };

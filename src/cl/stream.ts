@@ -16,6 +16,11 @@ export interface Task {
   batchSize: number;
   /** Linear warm-up steps before the cosine decay. */
   warmup: number;
+  /**
+   * Steps between weight-average snapshots for the weight-ensemble methods (ZSCL, MulKI's connections) when their
+   * `avgEvery` option is left at 0. Absent: 100, ZSCL's period on MTIL (10 snapshots in a 1000-step task).
+   */
+  snapshotEvery?: number;
 }
 
 export interface Stream {

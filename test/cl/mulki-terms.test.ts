@@ -14,7 +14,9 @@ import { classWeights, teacherWeights } from '../../src/cl/methods/mulki/disting
 import { elicitingLoss } from '../../src/cl/methods/mulki/eliciting.js';
 import { relationTerms } from '../../src/cl/methods/mulki/adding.js';
 import { RunningPrototypes, classGroups, computePrototypes } from '../../src/cl/methods/mulki/prototypes.js';
-import { WeightAverage, interpolateInto } from '../../src/cl/methods/common.js';
+import { WeightAverage, interpolateInto, snapshotPeriod } from '../../src/cl/methods/common.js';
+import { mtilOfflineStream } from '../../src/cl/mtil-offline-stream.js';
+import { resolveConfig } from '../../src/cl/config.js';
 import { createClip } from '../../src/clip/model.js';
 import { TINY_CONFIG } from '../helpers/tiny-run.js';
 import type { MethodContext } from '../../src/cl/method.js';
@@ -179,4 +181,18 @@ test('weight ensemble is the uniform average of its seed and snapshots; interpol
   avg.reset(c);
   assert.equal(avg.count, 1);
   assert.deepEqual([...pick(avg.model).slice(0, 20)], [...pc.slice(0, 20)]);
+});
+
+test('weight-ensemble snapshot period: the option when set, else the stream (MTIL 100, MTIL-Offline ten per task)', () => {
+  const task = (snapshotEvery?: number) => ({ snapshotEvery }) as unknown as Parameters<typeof snapshotPeriod>[1];
+  assert.equal(snapshotPeriod(25, task(10)), 25);
+  assert.equal(snapshotPeriod(0, task(10)), 10);
+  assert.equal(snapshotPeriod(0, task()), 100);
+  assert.throws(() => snapshotPeriod(-1, task()), /avgEvery must be an integer >= 0/);
+  assert.throws(() => snapshotPeriod(2.5, task()), /avgEvery must be an integer >= 0/);
+  const stream = mtilOfflineStream(resolveConfig({ benchmark: 'mtil-offline', method: 'mulki' }));
+  assert.ok(stream.tasks.length >= 5);
+  for (const t of stream.tasks) assert.equal(t.snapshotEvery, t.iterations / 10, t.name);
+  const short = mtilOfflineStream(resolveConfig({ benchmark: 'mtil-offline', method: 'mulki', train: { iterations: 40 } }));
+  for (const t of short.tasks) assert.equal(t.snapshotEvery, 4, t.name);
 });

@@ -8,6 +8,7 @@ import { noGrad } from '../../engine/tape.js';
 import { createClip, type ClipModel } from '../../clip/model.js';
 import { encodeTexts } from '../../clip/zeroshot.js';
 import type { Batch, MethodContext } from '../method.js';
+import type { Task } from '../stream.js';
 
 export interface TaskForward {
   /** CE with label smoothing of s * f_S G_S^T. */
@@ -67,6 +68,12 @@ export function interpolateInto(target: ClipModel, a: ClipModel, b: ClipModel, a
       be.axpy(alpha, x.storage, 0, t.storage, 0, t.size);
     }
   }
+}
+
+/** The weight-ensemble snapshot period: the method's `avgEvery` option when set (> 0), else the task's. */
+export function snapshotPeriod(avgEvery: number, task: Task): number {
+  if (!(Number.isInteger(avgEvery) && avgEvery >= 0)) throw new Error(`avgEvery must be an integer >= 0 (0 = the stream's period), got ${avgEvery}`);
+  return avgEvery > 0 ? avgEvery : task.snapshotEvery ?? 100;
 }
 
 /**

@@ -18,7 +18,7 @@ import type { Tensor } from '../../engine/tensor.js';
 import type { ClipModel } from '../../clip/model.js';
 import { encodeTexts } from '../../clip/zeroshot.js';
 import type { Batch, LossOutput, Method, MethodContext, MethodState } from '../method.js';
-import { WeightAverage, frozenCopy, loadWeightsState, taskForward, weightsState } from './common.js';
+import { WeightAverage, frozenCopy, loadWeightsState, taskForward, snapshotPeriod, weightsState } from './common.js';
 import { resolveOptions } from './options.js';
 
 export class Zscl implements Method {
@@ -29,7 +29,7 @@ export class Zscl implements Method {
   private previous: ClipModel | null = null;
 
   constructor(opts: Record<string, unknown> = {}) {
-    this.options = resolveOptions('zscl', { lambdaRef: 1, temperature: 2, refBatch: 64, weightEnsemble: true, avgEvery: 100, lambdaL2: 0 }, opts);
+    this.options = resolveOptions('zscl', { lambdaRef: 1, temperature: 2, refBatch: 64, weightEnsemble: true, avgEvery: 0, lambdaL2: 0 }, opts);
   }
 
   beginTask(ctx: MethodContext): void {
@@ -77,12 +77,12 @@ export class Zscl implements Method {
   }
 
   afterStep(ctx: MethodContext): void {
-    if (this.avg && (ctx.step + 1) % this.options.avgEvery === 0) this.avg.add(ctx.student);
+    if (this.avg && (ctx.step + 1) % snapshotPeriod(this.options.avgEvery, ctx.task) === 0) this.avg.add(ctx.student);
   }
 
   endTask(ctx: MethodContext): void {
     if (!this.avg) return;
-    if (ctx.totalSteps % this.options.avgEvery !== 0) this.avg.add(ctx.student);
+    if (ctx.totalSteps % snapshotPeriod(this.options.avgEvery, ctx.task) !== 0) this.avg.add(ctx.student);
     ctx.student.copyFrom(this.avg.model);
   }
 

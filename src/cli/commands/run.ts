@@ -20,10 +20,11 @@ export const RUN_FLAGS: Record<string, FlagSpec> = {
   precision: { type: 'string', help: 'cuda GEMM precision bf16 | tf32 | fp32 (default bf16)' },
   iterations: { type: 'string', help: 'training iterations per task (overrides the recipe)' },
   lr: { type: 'string', help: 'learning rate (overrides the recipe)' },
-  'batch-size': { type: 'string', help: 'training batch size (default 64)' },
-  warmup: { type: 'string', help: 'warm-up steps (default 100)' },
+  'batch-size': { type: 'string', help: "training batch size (default: the benchmark's recipe, MTIL 64, MTIL-Offline 32)" },
+  warmup: { type: 'string', help: "warm-up steps (default: the recipe's, MTIL 100, MTIL-Offline 10)" },
   trainable: { type: 'string', help: 'all | image | text (default all)' },
   seed: { type: 'string', help: 'run seed (default 1)' },
+  'eval-split': { type: 'string', help: 'test | val: evaluate on the test splits (default) or the validation splits (tuning)' },
   workers: { type: 'string', help: 'data loader threads (default: one per CPU; 0 = none)' },
   'checkpoint-every': { type: 'string', help: 'mid-task checkpoint period in steps (default: after each task only)' },
   reference: { type: 'string', help: "ZSCL reference data: folder with captions.tsv, or 'corpus'" },
@@ -54,6 +55,7 @@ export function overridesFromFlags(p: Parsed, command: string): Record<string, u
   set('device', str(p, 'device'));
   set('precision', str(p, 'precision'));
   set('seed', num(p, 'seed', command));
+  set('evalSplit', str(p, 'eval-split'));
   set('workers', num(p, 'workers', command));
   set('checkpointEvery', num(p, 'checkpoint-every', command));
   set('reference', str(p, 'reference'));

@@ -14,7 +14,7 @@ import type { Tensor } from '../../../engine/tensor.js';
 import { l2Normalize } from '../../../engine/ops/norm.js';
 import type { ClipModel } from '../../../clip/model.js';
 import type { Batch, LossOutput, Method, MethodContext, MethodState } from '../../method.js';
-import { frozenCopy, loadWeightsState, taskForward, teacherImageFeatures, teacherTextFeatures, weightsState } from '../common.js';
+import { frozenCopy, loadWeightsState, taskForward, teacherImageFeatures, teacherTextFeatures, snapshotPeriod, weightsState } from '../common.js';
 import { resolveOptions } from '../options.js';
 import { relationTerms, type ModelView } from './adding.js';
 import { ModelConnection } from './connecting.js';
@@ -41,7 +41,8 @@ export const MULKI_DEFAULTS = {
   eiBlend: 0.5,
   /** Images per class used for the teachers' prototypes (0 = all). */
   protoPerClassCap: 0,
-  avgEvery: 100,
+  /** Steps between weight-average snapshots; 0 = the stream's period (MTIL 100, MTIL-Offline 10). */
+  avgEvery: 0,
   connectAlpha: 1,
 };
 
@@ -69,7 +70,7 @@ export class Mulki implements Method {
       throw new Error(`method mulki: distinguishing must be one of ${WEIGHT_MODES.join(', ')}, got '${this.options.distinguishing}'`);
     }
     if (!['both', 't0', 't1'].includes(this.options.teachers)) throw new Error(`method mulki: teachers must be both, t0 or t1, got '${this.options.teachers}'`);
-    if (!(this.options.avgEvery >= 1)) throw new Error('method mulki: avgEvery must be >= 1');
+    if (!(Number.isInteger(this.options.avgEvery) && this.options.avgEvery >= 0)) throw new Error(`method mulki: avgEvery must be an integer >= 0 (0 = the stream's period), got ${this.options.avgEvery}`);
   }
 
   private releaseTaskState(): void {
@@ -123,7 +124,7 @@ export class Mulki implements Method {
     }
     if (this.options.connecting) {
       if (this.connection) this.connection.begin(ctx.student);
-      else this.connection = new ModelConnection(ctx.student, this.options.avgEvery, this.options.connectAlpha, ctx);
+      else this.connection = new ModelConnection(ctx.student, this.options.connectAlpha, ctx);
     }
     await this.prepare(ctx, null);
   }
@@ -172,11 +173,11 @@ export class Mulki implements Method {
   }
 
   afterStep(ctx: MethodContext): void {
-    this.connection?.afterStep(ctx.student, ctx.step);
+    this.connection?.afterStep(ctx.student, ctx.step, snapshotPeriod(this.options.avgEvery, ctx.task));
   }
 
   endTask(ctx: MethodContext): void {
-    this.connection?.end(ctx.student, ctx.totalSteps);
+    this.connection?.end(ctx.student, ctx.totalSteps, snapshotPeriod(this.options.avgEvery, ctx.task));
   }
 
   saveState(): MethodState {
@@ -199,7 +200,7 @@ export class Mulki implements Method {
       loadWeightsState(this.t1, 't1', state.tensors);
     }
     if (this.options.connecting) {
-      this.connection ??= new ModelConnection(ctx.student, this.options.avgEvery, this.options.connectAlpha, ctx);
+      this.connection ??= new ModelConnection(ctx.student, this.options.connectAlpha, ctx);
       loadWeightsState(this.connection.average.model, 'avg', state.tensors);
       this.connection.average.count = j.avgCount;
       const prev = this.connection.previousModel();
