@@ -14,6 +14,11 @@ export interface MarkdownTableOptions {
   published?: boolean;
   /** Row label of a run (default: its method name); runs are grouped by label, model, stream and tasks. */
   label?: (r: RunResults) => string;
+  /**
+   * 'metrics': leave out the Model and Stream columns and group by label and tasks only, for a caller whose heading
+   * names the one model and stream of every run (default 'full').
+   */
+  columns?: 'full' | 'metrics';
 }
 
 type MetricKey = 'transfer' | 'avg' | 'last' | 'forgetting' | 'bwt';
@@ -42,12 +47,12 @@ function cell(values: readonly (number | null)[], signed: boolean): string {
 }
 
 /** Runs that are averaged together: same method, model, stream and tasks, all complete. */
-function groupRuns(runs: readonly RunResults[], label: (r: RunResults) => string): RunResults[][] {
+function groupRuns(runs: readonly RunResults[], label: (r: RunResults) => string, withContext = true): RunResults[][] {
   const groups = new Map<string, RunResults[]>();
   runs.forEach((r, i) => {
     // a run in progress is never averaged with others
     const key = r.metrics.complete
-      ? JSON.stringify([label(r), r.model, r.stream, r.tasks])
+      ? JSON.stringify(withContext ? [label(r), r.model, r.stream, r.tasks] : [label(r), r.tasks])
       : `partial:${i}`;
     const g = groups.get(key);
     if (g) g.push(r);
@@ -60,22 +65,26 @@ function groupRuns(runs: readonly RunResults[], label: (r: RunResults) => string
 export function renderMarkdownTable(given: readonly RunResults[], options: MarkdownTableOptions = {}): string {
   if (given.length === 0) throw new Error('renderMarkdownTable: no results given');
   const runs = given.map((r, i) => reportInput(r, `results #${i + 1} given to renderMarkdownTable`));
-  const header = ['Method', 'Model', 'Stream', 'Runs', ...METRICS.map((m) => m.label)];
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 3 ? ' --- ' : ' ---: ')).join('|')}|`];
-  const label = options.label ?? ((r: RunResults) => r.method);
-  for (const g of groupRuns(runs, label)) {
+  // Labels come from the caller's objects (reportInput returns checked copies).
+  const labels = new Map(runs.map((r, i) => [r, (options.label ?? ((x: RunResults) => x.method))(given[i]!)]));
+  const label = (r: RunResults): string => labels.get(r)!;
+  const full = (options.columns ?? 'full') === 'full';
+  const header = ['Method', ...(full ? ['Model', 'Stream'] : []), 'Runs', ...METRICS.map((m) => m.label)];
+  const textColumns = full ? 3 : 1;
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < textColumns ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const g of groupRuns(runs, label, full)) {
     const first = g[0]!;
     const runsCell = first.metrics.complete
       ? `${g.length} (${g.map((r) => md(formatSeeds(r.seeds))).join('; ')})`
       : `1 (in progress: ${first.matrix.length} of ${first.tasks.length} tasks trained)`;
     const metricCells = METRICS.map((m) => cell(g.map((r) => r.metrics[m.key]), m.signed));
-    lines.push(`| ${[md(label(first)), md(first.model), md(first.stream), runsCell, ...metricCells].join(' | ')} |`);
+    lines.push(`| ${[md(label(first)), ...(full ? [md(first.model), md(first.stream)] : []), runsCell, ...metricCells].join(' | ')} |`);
   }
   if (options.published) {
     for (const p of PUBLISHED_MTIL_ORDER_I) {
       const last = p.last === null ? 'n/q' : formatPct(p.last);
       lines.push(
-        `| ${md(p.method)} (published) | ViT-B/16 | MTIL Order I (real) | paper | ${formatPct(p.transfer)} | ${formatPct(p.avg)} | ${last} | \u2013 | \u2013 |`,
+        `| ${md(p.method)} (published${full ? ') | ViT-B/16 | MTIL Order I (real)' : ', ViT-B/16, MTIL Order I real)'} | paper | ${formatPct(p.transfer)} | ${formatPct(p.avg)} | ${last} | \u2013 | \u2013 |`,
       );
     }
     lines.push(
@@ -84,7 +93,7 @@ export function renderMarkdownTable(given: readonly RunResults[], options: Markd
         'they are not comparable with runs on other streams or models.',
     );
   }
-  const multi = groupRuns(runs, label).some((g) => g.length > 1);
+  const multi = groupRuns(runs, label, full).some((g) => g.length > 1);
   if (multi) lines.push('', 'Values with \u00b1 are mean \u00b1 sample standard deviation over the runs (seeds).');
   return lines.join('\n') + '\n';
 }

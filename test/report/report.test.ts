@@ -144,6 +144,16 @@ test('renderMarkdownTable: mean \u00b1 std over seeds, groups by method, partial
   assert.match(withPub, /\| MulKI \(published\) .* \| 70\.1 \| 77\.3 \| n\/q \|/);
   assert.match(withPub, /not comparable/);
   assert.throws(() => renderMarkdownTable([]), /no results given/);
+  // Labels from the caller's objects; 'metrics' columns group by label alone (the model text may differ).
+  const other = makeResults({ method: 'ft', seeds: { run: 4 }, matrix: base });
+  const relabelled = { ...other, model: `${other.model} (renamed)` };
+  const names = new Map([[ft1, 'first'], [relabelled, 'first'], [ours, 'second']]);
+  const compact = renderMarkdownTable([ft1, relabelled, ours], { label: (r) => names.get(r) ?? '?', columns: 'metrics' }).trim().split('\n');
+  assert.equal(compact[0], '| Method | Runs | Transfer | Avg | Last | Forgetting | BWT |');
+  assert.equal(compact[1], '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  assert.ok(compact.some((l) => l.startsWith('| first | 2 (run=1; run=4) |')), compact.join('\n'));
+  assert.ok(compact.some((l) => l.startsWith('| second | 1 (run=7) |')), compact.join('\n'));
+  assert.ok(renderMarkdownTable([ours], { published: true, columns: 'metrics' }).includes('| ZSCL (published, ViT-B/16, MTIL Order I real) | paper | 68.1 |'));
 });
 
 test('writeReport writes report.html and report.md and leaves no temporary files', () => {

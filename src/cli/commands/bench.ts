@@ -69,12 +69,14 @@ export async function benchCommand(p: Parsed): Promise<void> {
   const lines: string[] = [];
 
   let lr = num(p, 'lr', 'bench') ?? MTIL_OFFLINE_RECIPE.lr;
+  const tunedRuns: RunResults[] = [];
   if (bool(p, 'tune')) {
     const lrs = (str(p, 'lrs') ?? '3e-5,1e-4,3e-4').split(',').map(Number);
     const tuned: { lr: number; r: RunResults }[] = [];
     for (const x of lrs) {
       const r = await runOnce({ ...common, method: 'finetune', seed: 1, evalSplit: 'val', train: { ...common.train, lr: x }, out: join(out, 'tune', `finetune-lr${x}`) }, progress);
       tuned.push({ lr: x, r });
+      tunedRuns.push(r);
     }
     const best = tuned.reduce((a, b) => ((b.r.metrics.avg ?? -1) > (a.r.metrics.avg ?? -1) ? b : a));
     lr = best.lr;
@@ -101,13 +103,15 @@ export async function benchCommand(p: Parsed): Promise<void> {
     }
   }
   const minutes = (Date.now() - t0) / 60000;
+  const allRuns = new Map([...tunedRuns, ...runs, ...ablations.map((a) => a.r)].map((r) => [(r.config as { out?: string } | null)?.out ?? r, r])).values();
+  const runMinutes = [...allRuns].reduce((s, r) => s + r.wallTime.totalSeconds, 0) / 60;
   const cmd = `mulki bench mtil-offline ${process.argv.slice(4).join(' ')}`.trim();
   const names = new Map(ablations.map((a) => [a.r, a.name]));
   const doc = [
     '# Results: MTIL-Offline',
     '',
-    `Made by \`${cmd}\` (${new Date().toISOString().slice(0, 10)}, ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, ${minutes.toFixed(0)} min of runs not reused from earlier).`,
-    `Stream: ${runs[0]?.stream}; model: ${runs[0]?.model}; ${iterations} steps of ${batchSize} per task, lr ${lr},`,
+    `Made by \`${cmd}\` (${new Date().toISOString().slice(0, 10)}, ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, ${runMinutes.toFixed(0)} min of runs in all, ${minutes.toFixed(0)} min in this invocation: finished runs are reused).`,
+    `Stream: ${runs.at(-1)?.stream}; model: ${runs.at(-1)?.model}; ${iterations} steps of ${batchSize} per task, lr ${lr},`,
     `${MTIL_OFFLINE_RECIPE.warmup} warm-up steps; the rest of the recipe as MTIL (AdamW with weight decay 0, cosine decay, label smoothing 0.2,`,
     'logit scale fixed at the pre-trained model\'s own value, not trained). Metrics in % as defined in mtil-protocol.md:',
     'Transfer = accuracy on tasks not yet trained, Avg = mean of the whole matrix, Last = after the final task.',
@@ -115,8 +119,8 @@ export async function benchCommand(p: Parsed): Promise<void> {
     ...lines,
     '## Methods (mean \u00b1 std over seeds)',
     '',
-    renderMarkdownTable(runs),
-    ...(ablations.length ? ['## MulKI ablations (seed ' + seeds[0] + ')', '', renderMarkdownTable(ablations.map((a) => a.r), { label: (r) => names.get(r) ?? r.method })] : []),
+    renderMarkdownTable(runs, { columns: 'metrics' }),
+    ...(ablations.length ? ['## MulKI ablations (seed ' + seeds[0] + ')', '', renderMarkdownTable(ablations.map((a) => a.r), { label: (r) => names.get(r) ?? r.method, columns: 'metrics' })] : []),
   ].join('\n');
   const docs = str(p, 'docs') ?? join('docs', 'results.md');
   const existing = existsSync(docs) ? readFileSync(docs, 'utf8') : '';
