@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countParameters } from '../../src/cli/commands/info.js';
@@ -20,6 +21,16 @@ test('parameter counts from the architecture equal those of a built model', () =
   }
   const b16 = countParameters(loadConfig('ViT-B-16'));
   assert.equal(b16.vision + b16.text + b16.other, 149_620_737, 'OpenAI ViT-B/16 CLIP has 149.62M parameters');
+});
+
+test('the package bin (what `npx mulki` runs) is an executable script that starts the CLI', () => {
+  const pkgRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const pkg = JSON.parse(readFileSync(join(pkgRoot, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  const bin = join(pkgRoot, pkg.bin.mulki!);
+  assert.ok(statSync(bin).mode & 0o100, `${pkg.bin.mulki} must be executable (git keeps the mode; compiled dist/ files are not)`);
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\d+\.\d+\.\d+/);
 });
 
 test('mulki help, info and argument errors', () => {
