@@ -35,6 +35,22 @@ static __global__ void col_final_kernel(const float* partial, int64_t chunks, in
   }
 }
 
+// How the rows are cut into chunks (grid.y) for col_blocks column blocks: at least 64 rows per chunk, about 2048
+// blocks in all, at most max_chunks chunks.
+struct ColChunks {
+  int64_t chunks;
+  int64_t rows_per_chunk;
+};
+static inline ColChunks plan_col_chunks(int64_t rows, int64_t col_blocks, int64_t max_chunks) {
+  int64_t chunks = (rows + 63) / 64;
+  const int64_t want = (2048 + col_blocks - 1) / col_blocks;
+  if (chunks > want) chunks = want;
+  if (chunks > max_chunks) chunks = max_chunks;
+  if (chunks < 1) chunks = 1;
+  const int64_t rows_per_chunk = (rows + chunks - 1) / chunks;
+  return {(rows + rows_per_chunk - 1) / rows_per_chunk, rows_per_chunk};
+}
+
 template <class F>
 void column_sums(F f, int64_t rows, int64_t cols, float* out, bool acc, cudaStream_t s, const char* what) {
   if (cols <= 0) return;
@@ -44,13 +60,7 @@ void column_sums(F f, int64_t rows, int64_t cols, float* out, bool acc, cudaStre
   }
   const int64_t col_blocks = (cols + 31) / 32;
   if (col_blocks > 2147483647LL) throw std::runtime_error(std::string("cuda: ") + what + ": too many columns");
-  int64_t chunks = (rows + 63) / 64;                 // at least 64 rows per chunk
-  const int64_t want = (2048 + col_blocks - 1) / col_blocks;  // about 2048 blocks in all
-  if (chunks > want) chunks = want;
-  if (chunks > 1024) chunks = 1024;
-  if (chunks < 1) chunks = 1;
-  const int64_t rows_per_chunk = (rows + chunks - 1) / chunks;
-  chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
+  const auto [chunks, rows_per_chunk] = plan_col_chunks(rows, col_blocks, 1024);
   Scratch partial(static_cast<size_t>(chunks * cols) * sizeof(float));
   dim3 grid(static_cast<unsigned>(col_blocks), static_cast<unsigned>(chunks));
   col_partial_kernel<F><<<grid, dim3(32, 8), 0, s>>>(f, rows, cols, rows_per_chunk, partial.as<float>());

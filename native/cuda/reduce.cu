@@ -61,13 +61,7 @@ void launch_sum_rows(const float* x, int64_t rows, int64_t cols, float* out, boo
   if (cols > 0 && rows > 0 && cols % 4 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0) {
     const int64_t col_blocks = (cols / 4 + 31) / 32;
     if (col_blocks > 65535 * 1024LL) throw std::runtime_error("cuda: sumRows: too many columns");
-    int64_t chunks = (rows + 63) / 64;                          // at least 64 rows per chunk
-    const int64_t want = (2048 + col_blocks - 1) / col_blocks;  // about 2048 blocks in all
-    if (chunks > want) chunks = want;
-    if (chunks > 65535) chunks = 65535;
-    if (chunks < 1) chunks = 1;
-    const int64_t rows_per_chunk = (rows + chunks - 1) / chunks;
-    chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
+    const auto [chunks, rows_per_chunk] = plan_col_chunks(rows, col_blocks, 65535);
     Scratch partial(static_cast<size_t>(chunks * cols) * sizeof(float));
     dim3 grid(static_cast<unsigned>(col_blocks), static_cast<unsigned>(chunks));
     col_partial_vec_kernel<<<grid, dim3(32, 8), 0, s>>>(x, rows, cols, rows_per_chunk, partial.as<float>());
